@@ -1,0 +1,90 @@
+/*
+ * executor.h: runs collection and immediate tasks under the house rules.
+ *
+ * Tasks are queued per logical device, first come first served.  The
+ * executor decides when a device may be connected (one connection per device,
+ * one device at a time per line, keep-alive, guard interval, HardError) and
+ * runs tasks on worker threads; see the state table in executor.c.  Results
+ * leave through the sink callbacks, which the engine points at the spool
+ * (durable first) and then at the state snapshot.
+ */
+#ifndef JOPE_EXECUTOR_H
+#define JOPE_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collect/driver.h"
+#include "config/model.h"
+#include "core/clock.h"
+
+struct executor_params {
+	int64_t keep_alive_ms;  /* rule 4 */
+	int64_t guard_ms;       /* rule 5 */
+	int retries;            /* rule 7: failed connects before HardError */
+	int64_t hard_error_ms;  /* rule 7 */
+	int threads;            /* rule 8: upper bound of the pool */
+};
+
+/* Device connection states, as shown by the console. */
+enum device_conn_state {
+	DEVICE_IDLE,            /* not connected, nothing waiting */
+	DEVICE_WAITING,         /* tasks queued, line busy or in guard */
+	DEVICE_CONNECTING,
+	DEVICE_CONNECTED,       /* running tasks or in keep-alive */
+	DEVICE_HARD_ERROR
+};
+const char *device_conn_state_name(enum device_conn_state s);
+
+enum task_kind { TASK_READ_POINTS };
+
+/* One value read, or why it could not be. */
+struct point_result {
+	size_t point;                 /* index into model.points */
+	bool ok;
+	double value;
+	int64_t ts_us;                /* real time the reply arrived */
+	struct collect_error err;     /* when !ok */
+};
+
+struct executor_sink {
+	void *ctx;
+	/*
+	 * Results of one task for one device, called on a worker thread.  The
+	 * sink must have made them durable before it returns.
+	 */
+	void (*results)(void *ctx, size_t device, const struct point_result *r,
+	    size_t n);
+	/* Device state changes; err is set on connect_failed / hard_error. */
+	void (*device_state)(void *ctx, size_t device,
+	    enum device_conn_state state, const struct collect_error *err);
+};
+
+struct executor;
+
+struct executor *executor_new(const struct model *m,
+    const struct executor_params *params, struct driver *drv,
+    struct clock *clk, const struct executor_sink *sink);
+
+/*
+ * Queue a read of npoints points, all of one device.  Returns the task id
+ * (> 0), or 0 when the task was cancelled at once (HardError) -- then the
+ * cancellation has already been reported through the sink.
+ */
+uint64_t executor_submit_read(struct executor *ex, size_t device,
+    const size_t *points, size_t npoints);
+
+/* Tasks waiting for device (queued, not yet started). */
+size_t executor_queued(struct executor *ex, size_t device);
+
+/* Current threads in the pool (rule 8), for tests and the status screen. */
+int executor_threads(struct executor *ex);
+
+/*
+ * Stop: queued tasks are cancelled (each recorded), running tasks finish,
+ * connections close.  Then free.
+ */
+void executor_free(struct executor *ex);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * model.h: the running configuration, as plain immutable data.
+ *
+ * config_load() builds one struct model from app.json and devices.json after
+ * validating both whole; the engine then only reads it.  Cross references are
+ * array indices (a device names its connector by index), resolved once by the
+ * loader, so nothing downstream looks ids up by string on a hot path.
+ * A config reload builds a new model and swaps the pointer; nobody edits one.
+ */
+#ifndef JOPE_MODEL_H
+#define JOPE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MODEL_ID_MAX 64     /* ids: [A-Za-z0-9_.-], 1..63 chars */
+#define MODEL_NAME_MAX 128
+#define MODEL_UNIT_MAX 16
+#define MODEL_TEXT_MAX 256
+
+enum connector_kind { CONNECTOR_TCP, CONNECTOR_RTU };
+
+/* A communication line: one TCP endpoint or one serial port (rule 2). */
+struct connector {
+	char id[MODEL_ID_MAX];
+	enum connector_kind kind;
+	char host[MODEL_NAME_MAX];  /* tcp */
+	int port;                   /* tcp, 1..65535 */
+	char serial[MODEL_NAME_MAX];/* rtu: /dev/ttyUSB0 */
+	int baud;                   /* rtu */
+	char parity;                /* rtu: 'N', 'E' or 'O' */
+	int data_bits;              /* rtu: 7 or 8 */
+	int stop_bits;              /* rtu: 1 or 2 */
+	int timeout_ms;             /* response timeout, default 1000 */
+};
+
+/* A logical device: one Modbus unit on one line. */
+struct device {
+	char id[MODEL_ID_MAX];
+	char name[MODEL_NAME_MAX];
+	size_t connector;           /* index into model.connectors */
+	int unit_id;                /* 0..247 (tcp may use 255) */
+};
+
+enum modbus_table {
+	TABLE_COIL,                 /* "coil", 0x, 1 bit */
+	TABLE_DISCRETE_INPUT,       /* "discrete_input", 1x, 1 bit */
+	TABLE_INPUT_REGISTER,       /* "input_register", 3x, 16 bit */
+	TABLE_HOLDING_REGISTER      /* "holding_register", 4x, 16 bit */
+};
+
+enum value_type {
+	VALUE_BOOL,                 /* "bool": coil / discrete input, or reg != 0 */
+	VALUE_U16, VALUE_I16,       /* "uint16", "int16": one register */
+	VALUE_U32, VALUE_I32,       /* "uint32", "int32": two registers */
+	VALUE_F32                   /* "float32": two registers, IEEE 754 */
+};
+
+/*
+ * Byte order of a multi-register value, named by where the bytes A (most
+ * significant) .. D land in the registers as transmitted:
+ * "ABCD" big-endian (Modbus default), "CDAB" word-swapped,
+ * "BADC" byte-swapped, "DCBA" little-endian.  For 16-bit values only the
+ * first pair matters: AB normal, BA swapped.
+ */
+enum byte_order { ORDER_ABCD, ORDER_CDAB, ORDER_BADC, ORDER_DCBA };
+
+/*
+ * What the simulator serves for a point (ignored by the console):
+ * value(t) = base + amplitude * wave(t / period_s + phase) + noise * N(0,1),
+ * wave is sine, square (SMB port switching), sawtooth or constant.
+ */
+enum sim_wave { SIM_CONSTANT, SIM_SINE, SIM_SQUARE, SIM_SAWTOOTH };
+struct sim_profile {
+	enum sim_wave wave;
+	double base, amplitude, period_s, phase, noise;
+};
+
+/* A data point: one process value of one device. */
+struct point {
+	char id[MODEL_ID_MAX];      /* unique over the whole plant */
+	char name[MODEL_NAME_MAX];
+	size_t device;              /* index into model.devices */
+	enum modbus_table table;
+	int address;                /* 0..65535, last register must fit too */
+	enum value_type type;
+	enum byte_order order;
+	double scale;               /* engineering = raw * scale + offset */
+	double offset;
+	char unit[MODEL_UNIT_MAX];
+	struct sim_profile sim;
+};
+
+/* A periodic event: every period_ms (+ phase_ms) collect these points. */
+struct periodic_event {
+	char id[MODEL_ID_MAX];
+	int64_t period_ms;          /* >= 100 */
+	int64_t phase_ms;           /* 0 <= phase < period */
+	size_t *points;             /* indices into model.points */
+	size_t npoints;
+};
+
+struct executor_defaults {
+	int64_t keep_alive_ms;      /* -n, default 10000 */
+	int64_t guard_ms;           /* -s, default 20000 */
+	int retries;                /* -r, default 3 */
+	int64_t hard_error_ms;      /* -d, default 300000 */
+	int threads;                /* -t, default 512 */
+};
+
+struct app_config {
+	char site[MODEL_NAME_MAX];
+	char console_id[MODEL_ID_MAX];
+	char language[16];          /* "", "en", "zh_TW" (empty: from locale) */
+	char theme[16];             /* "dark", "light", "mono" */
+	char inference_endpoint[MODEL_TEXT_MAX];  /* "" = not configured */
+	char historian_conninfo[MODEL_TEXT_MAX];  /* "" = local store only */
+	char storage_path[MODEL_TEXT_MAX];        /* spool file; relative to state dir */
+	struct executor_defaults executor;
+};
+
+struct model {
+	struct app_config app;
+	struct connector *connectors;
+	size_t nconnectors;
+	struct device *devices;
+	size_t ndevices;
+	struct point *points;
+	size_t npoints;
+	struct periodic_event *events;
+	size_t nevents;
+};
+
+void model_free(struct model *m);
+
+/* Index of the element with this id, or -1. */
+long model_find_connector(const struct model *m, const char *id);
+long model_find_device(const struct model *m, const char *id);
+long model_find_point(const struct model *m, const char *id);
+
+/* Number of 16-bit registers (or bits, for bit tables) a point occupies. */
+int point_width(const struct point *p);
+
+/* Names used in the JSON files and in logs. */
+const char *modbus_table_name(enum modbus_table t);
+const char *value_type_name(enum value_type t);
+const char *byte_order_name(enum byte_order o);
+
+#endif

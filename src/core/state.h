@@ -1,0 +1,80 @@
+/*
+ * state.h: the engine's published state, and the UI's only view of it.
+ *
+ * Engine threads update device and point entries under one mutex; every
+ * update bumps a version and makes the wake descriptor readable, so the UI
+ * thread can wait on the terminal and this fd together.  The UI then copies a
+ * consistent snapshot (state_copy) and redraws once, however many updates
+ * arrived meanwhile.  Nothing here knows about curses.
+ */
+#ifndef JOPE_STATE_H
+#define JOPE_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collect/executor.h"
+#include "config/model.h"
+
+struct point_state {
+	bool has_value;
+	double value;
+	int quality;            /* enum quality */
+	int64_t ts_us;
+};
+
+struct device_state {
+	enum device_conn_state conn;
+	int64_t last_poll_us;   /* last task finished (ok or not), 0 = never */
+	int64_t last_ok_us;
+	uint64_t polls, errors;
+	char last_error[160];   /* "" when the last poll was good */
+};
+
+enum link_state { LINK_NOT_CONFIGURED, LINK_UNKNOWN, LINK_UP, LINK_DEGRADED, LINK_DOWN };
+const char *link_state_name(enum link_state s);
+
+struct snapshot {
+	uint64_t version;
+	const struct model *model;      /* owned by the engine, immutable */
+	int64_t started_us;             /* engine start, real time */
+	size_t ndevices, npoints;
+	struct device_state *devices;   /* [ndevices] */
+	struct point_state *points;     /* [npoints] */
+	int64_t spool_samples, spool_errors, spool_oldest_us;
+	int64_t disk_free_bytes;        /* spool's file system, -1 unknown */
+	enum link_state historian, inference;
+	uint64_t samples_total, errors_total;
+};
+
+struct state;
+
+struct state *state_new(const struct model *m);
+void state_free(struct state *st);
+
+/* Readable when the state changed since the last state_drain_wake. */
+int state_wake_fd(struct state *st);
+void state_drain_wake(struct state *st);
+
+void state_set_device_conn(struct state *st, size_t device,
+    enum device_conn_state conn, const char *error_text);
+void state_record_poll(struct state *st, size_t device,
+    const struct point_result *r, size_t n);
+void state_set_spool(struct state *st, int64_t samples, int64_t errors,
+    int64_t oldest_us, int64_t disk_free);
+void state_set_links(struct state *st, enum link_state historian,
+    enum link_state inference);
+
+/*
+ * Copy the current state into snap, reusing its arrays when they are large
+ * enough.  Zero snap before its first use; free with snapshot_free.
+ */
+void state_copy(struct state *st, struct snapshot *snap);
+uint64_t state_version(struct state *st);
+void snapshot_free(struct snapshot *snap);
+
+/* The snapshot as a JSON object (malloc'ed string), for status and the spool. */
+char *snapshot_to_json(const struct snapshot *snap);
+
+#endif

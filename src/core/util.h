@@ -1,0 +1,33 @@
+/*
+ * util.h: small helpers shared by the whole engine.
+ *
+ * Allocation that aborts on exhaustion (the console cannot do anything useful
+ * without memory, and a half-built record is worse than a clean stop),
+ * bounded string copies, and time formatting.
+ */
+#ifndef JOPE_UTIL_H
+#define JOPE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Copy src into dst of size dstlen, always NUL-terminated; returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t dstlen);
+
+/* RFC 3339 UTC with microseconds: 2026-11-21T05:01:08.123456Z (buf >= 32). */
+void format_rfc3339_us(int64_t ts_us, char *buf, size_t len);
+
+/* Free bytes available to an unprivileged user on the file system of path, or -1. */
+int64_t disk_free_bytes(const char *path);
+
+/* mkdir -p with mode; 0 on success or when it already exists. */
+int make_dirs(const char *path, unsigned mode);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * spool.h: the local durable store (the meter-collector's DataStorage).
+ *
+ * Every collected value and every collection error is committed here before
+ * anything else happens to it.  SQLite in WAL mode with synchronous=FULL: when
+ * a spool_put_* call returns 0 the record survives a kill -9 or a power cut.
+ * The spool also keeps the console's last published state (one JSON row) so
+ * that `jope-smb status` can report on a running console without talking to
+ * any device.  One struct spool is safe to share between threads.
+ */
+#ifndef JOPE_SPOOL_H
+#define JOPE_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sample quality, stored as an integer. */
+enum quality { QUALITY_GOOD = 0, QUALITY_UNCERTAIN = 1, QUALITY_BAD = 2 };
+
+struct spool_sample {
+	const char *point_id;
+	double value;
+	enum quality quality;
+	int64_t ts_us;          /* real time, µs since the epoch, UTC */
+	const char *batch_id;   /* NULL when no batch runs */
+};
+
+struct spool_error {
+	const char *device_id;
+	const char *point_id;   /* NULL when the error is the device's */
+	int code;               /* enum collect_code */
+	int detail;
+	const char *description;
+	int64_t ts_us;
+};
+
+struct spool_counts {
+	int64_t samples;        /* rows waiting in the spool */
+	int64_t errors;
+	int64_t oldest_us;      /* oldest waiting record, 0 when empty */
+};
+
+struct spool;
+
+/* Open or create the spool at path; err gets a message on failure. */
+int spool_open(const char *path, struct spool **out, char *err, size_t errlen);
+void spool_close(struct spool *sp);
+
+/* Store samples and errors in one transaction; 0 when committed, -1 on error. */
+int spool_put(struct spool *sp, const struct spool_sample *samples,
+    size_t nsamples, const struct spool_error *errors, size_t nerrors);
+
+int spool_counts(struct spool *sp, struct spool_counts *out);
+
+/* Last state published by a running console or engine (JSON object). */
+int spool_put_state(struct spool *sp, int64_t ts_us, long pid, const char *json);
+/* *json is malloc'ed; returns 0, 1 when no state was ever published, -1 on error. */
+int spool_get_state(struct spool *sp, int64_t *ts_us, long *pid, char **json);
+
+/*
+ * Iterate waiting samples of one point (or all when point_id is NULL) in
+ * timestamp order; for tests and `status`.  cb returns non-zero to stop.
+ */
+int spool_each_sample(struct spool *sp, const char *point_id,
+    int (*cb)(void *ctx, const struct spool_sample *s), void *ctx);
+
+const char *spool_last_error(struct spool *sp);
+
+#endif
