@@ -1,1 +1,194 @@
-/* placeholder: being written */
+/*
+ * cmd_status.c: `jope-smb status [--json]`.
+ *
+ * Reports on the console (or `run`) of a state dir without touching any
+ * device: it reads the last state the engine published into the spool and
+ * checks the state dir's lock to tell a live engine from a dead one.  Exit
+ * status 0 means an engine is running, 3 that none is (the last published
+ * state is still shown), 1 that the spool could not be read.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/i18n.h"
+#include "core/util.h"
+#include "engine.h"
+#include "store/spool.h"
+
+/* True when some process holds the state dir's engine lock. */
+static bool
+engine_running(const char *state_dir)
+{
+	char path[4096];
+	int fd;
+	bool held;
+
+	snprintf(path, sizeof path, "%s/engine.lock", state_dir);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) != 0;
+	close(fd);
+	return held;
+}
+
+static const char *
+str_or(json_t *obj, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : dflt;
+}
+
+static const char *
+link_text(const char *name, bool historian)
+{
+	if (strcmp(name, "not_configured") == 0)
+		return historian ? _("local store only") : _("not configured");
+	if (strcmp(name, "up") == 0)
+		return _("up");
+	if (strcmp(name, "degraded") == 0)
+		return _("degraded");
+	if (strcmp(name, "down") == 0)
+		return _("down");
+	return _("unknown");
+}
+
+static const char *
+device_state_text(const char *name)
+{
+	if (strcmp(name, "waiting") == 0)
+		return _("Waiting");
+	if (strcmp(name, "connecting") == 0)
+		return _("Connecting");
+	if (strcmp(name, "connected") == 0)
+		return _("Connected");
+	if (strcmp(name, "hard_error") == 0)
+		return _("HardError");
+	return _("Idle");
+}
+
+static void
+print_text(json_t *st, bool running, double age_s, long pid)
+{
+	json_t *spool = json_object_get(st, "spool");
+	json_t *devices = json_object_get(st, "devices");
+	json_t *d;
+	size_t i;
+	double free_gib = (double)json_integer_value(json_object_get(st,
+	    "disk_free_bytes")) / (1024.0 * 1024 * 1024);
+
+	printf("%s — %s\n", str_or(st, "site", "?"),
+	    str_or(st, "console_id", "?"));
+	if (running)
+		printf(_("Engine:     running (%s, pid %ld), state published "
+		    "%.1f s ago\n"), str_or(st, "mode", "?"), pid, age_s);
+	else
+		printf(_("Engine:     not running; last state published %.0f s "
+		    "ago by pid %ld\n"), age_s, pid);
+	printf(_("Spool:      %s\n"), str_or(st, "spool_path", "?"));
+	printf(_("Backlog:    %lld sample(s), %lld error record(s)\n"),
+	    (long long)json_integer_value(json_object_get(spool, "samples")),
+	    (long long)json_integer_value(json_object_get(spool, "errors")));
+	printf(_("Disk free:  %.1f GiB\n"), free_gib);
+	printf(_("Historian:  %s\n"), link_text(str_or(st, "historian",
+	    "unknown"), true));
+	printf(_("Inference:  %s\n"), link_text(str_or(st, "inference",
+	    "unknown"), false));
+	printf(_("Collected:  %lld sample(s), %lld error(s) since start\n"),
+	    (long long)json_integer_value(json_object_get(st,
+	    "samples_total")),
+	    (long long)json_integer_value(json_object_get(st,
+	    "errors_total")));
+	printf("\n%-16s %-14s %-11s %8s %8s  %s\n", _("DEVICE"), _("LINE"),
+	    _("STATE"), _("POLLS"), _("ERRORS"), _("LAST ERROR"));
+	json_array_foreach(devices, i, d) {
+		printf("%-16s %-14s %-11s %8lld %8lld  %s\n",
+		    str_or(d, "id", "?"), str_or(d, "connector", "?"),
+		    device_state_text(str_or(d, "state", "idle")),
+		    (long long)json_integer_value(json_object_get(d, "polls")),
+		    (long long)json_integer_value(json_object_get(d,
+		    "errors")), str_or(d, "last_error", ""));
+	}
+}
+
+int
+cmd_status(const struct options *o)
+{
+	const char *state_dir = options_state_dir(o);
+	struct config_errors errs = { 0 };
+	struct model *m = NULL;
+	struct spool *sp;
+	char *path, *json = NULL, err[512];
+	int64_t ts_us;
+	long pid;
+	bool running;
+	struct stat sb;
+	int rc;
+
+	/* The spool's place comes from app.json; fall back to the default. */
+	if (config_load(options_config_dir(o), &m, &errs) == 0) {
+		path = engine_spool_path_for(&m->app, state_dir);
+	} else {
+		struct app_config dflt = { 0 };
+		path = engine_spool_path_for(&dflt, state_dir);
+	}
+	config_errors_free(&errs);
+	model_free(m);
+
+	running = engine_running(state_dir);
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, _("jope-smb: no spool at %s: no console has run "
+		    "on state dir %s\n"), path, state_dir);
+		free(path);
+		return EXIT_NOT_RUNNING;
+	}
+	if (spool_open(path, &sp, err, sizeof err) != 0) {
+		fprintf(stderr, "jope-smb: %s\n", err);
+		free(path);
+		return EXIT_FAILURE_;
+	}
+	rc = spool_get_state(sp, &ts_us, &pid, &json);
+	spool_close(sp);
+	if (rc != 0) {
+		if (rc > 0)
+			fprintf(stderr, _("jope-smb: the spool %s holds no "
+			    "published state yet\n"), path);
+		else
+			fprintf(stderr, _("jope-smb: cannot read the state from "
+			    "%s\n"), path);
+		free(path);
+		return rc > 0 ? EXIT_NOT_RUNNING : EXIT_FAILURE_;
+	}
+	free(path);
+
+	json_t *st = json_loads(json, 0, NULL);
+	free(json);
+	if (st == NULL) {
+		fprintf(stderr, _("jope-smb: the published state is not valid "
+		    "JSON\n"));
+		return EXIT_FAILURE_;
+	}
+	double age_s = (double)(clock_real_us(clock_real()) - ts_us) / 1e6;
+	if (o->json) {
+		json_object_set_new(st, "running", json_boolean(running));
+		json_object_set_new(st, "pid", json_integer(pid));
+		json_object_set_new(st, "published_age_s", json_real(age_s));
+		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		putchar('\n');
+	} else {
+		print_text(st, running, age_s, pid);
+	}
+	json_decref(st);
+	return running ? EXIT_OK : EXIT_NOT_RUNNING;
+}

@@ -1,1 +1,365 @@
-/* placeholder: being written */
+/*
+ * engine.c: wires config, executor, scheduler, spool, log and state together.
+ *
+ * Data path of one read: executor worker -> engine_results -> spool_put
+ * (durable) -> state_record_poll (visible).  The order is the point: a
+ * value is on disk before the UI or anything else sees it, so a crash can
+ * lose nothing that was ever shown or acknowledged.
+ *
+ * A housekeeping thread runs once a second (or at once when the UI queues a
+ * command): it carries out commands, publishes spool backlog and free disk
+ * into the state, and writes the state as JSON into the spool so that
+ * `jope-smb status` can read it from another process.
+ *
+ * One engine per state dir: a lock file (flock) held for the engine's life
+ * refuses a second console or run on the same spool, naming the holder.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "collect/driver.h"
+#include "collect/executor.h"
+#include "collect/scheduler.h"
+#include "core/clock.h"
+#include "core/i18n.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "engine.h"
+#include "store/spool.h"
+
+#define HOUSEKEEPING_MS 1000
+
+struct engine {
+	const struct model *m;
+	char *state_dir;
+	char *spool_path;
+	const char *mode;
+	int lock_fd;
+	struct spool *spool;
+	struct state *state;
+	struct cmdq *cmdq;
+	struct driver *drv;
+	struct executor *ex;
+	struct scheduler *sched;
+	pthread_t housekeeper;
+	bool stopping;
+	pthread_mutex_t lock;
+};
+
+char *
+engine_spool_path_for(const struct app_config *app, const char *state_dir)
+{
+	const char *p = app->storage_path[0] ? app->storage_path : "spool.db";
+	size_t n;
+	char *out;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	n = strlen(state_dir) + strlen(p) + 2;
+	out = xmalloc(n);
+	snprintf(out, n, "%s/%s", state_dir, p);
+	return out;
+}
+
+/* Executor sink: make results durable, then visible. */
+static void
+engine_results(void *ctx, size_t device, const struct point_result *r,
+    size_t n)
+{
+	struct engine *e = ctx;
+	const struct model *m = e->m;
+	struct spool_sample *samples = xcalloc(n, sizeof *samples);
+	struct spool_error *errors = xcalloc(n, sizeof *errors);
+	size_t ns = 0, ne = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct point *p = &m->points[r[i].point];
+
+		if (r[i].ok) {
+			samples[ns++] = (struct spool_sample){
+			    .point_id = p->id, .value = r[i].value,
+			    .quality = QUALITY_GOOD, .ts_us = r[i].ts_us };
+		} else {
+			errors[ne++] = (struct spool_error){
+			    .device_id = m->devices[device].id,
+			    .point_id = p->id, .code = (int)r[i].err.code,
+			    .detail = r[i].err.detail,
+			    .description = r[i].err.text,
+			    .ts_us = r[i].ts_us };
+		}
+	}
+	if (spool_put(e->spool, samples, ns, errors, ne) != 0)
+		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:I,s:I,s:s}",
+		    "device", m->devices[device].id, "samples", (json_int_t)ns,
+		    "errors", (json_int_t)ne, "error",
+		    spool_last_error(e->spool));
+	state_record_poll(e->state, device, r, n);
+	free(samples);
+	free(errors);
+}
+
+/* Executor sink: device state; a failed connect is an error record too. */
+static void
+engine_device_state(void *ctx, size_t device, enum device_conn_state s,
+    const struct collect_error *err)
+{
+	struct engine *e = ctx;
+
+	if (err != NULL) {
+		struct spool_error rec = {
+		    .device_id = e->m->devices[device].id,
+		    .code = (int)err->code, .detail = err->detail,
+		    .description = err->text,
+		    .ts_us = clock_real_us(clock_real()) };
+
+		if (spool_put(e->spool, NULL, 0, &rec, 1) != 0)
+			log_event(LOG_ERROR, "spool_write_failed",
+			    "{s:s,s:s}", "device", rec.device_id, "error",
+			    spool_last_error(e->spool));
+	}
+	state_set_device_conn(e->state, device, s, err ? err->text : NULL);
+}
+
+static void
+run_command(struct engine *e, const struct command *c)
+{
+	const struct model *m = e->m;
+	size_t *pts, n = 0;
+
+	if (c->device >= m->ndevices)
+		return;
+	pts = xcalloc(m->npoints + 1, sizeof *pts);
+	for (size_t i = 0; i < m->npoints; i++) {
+		if (m->points[i].device != c->device)
+			continue;
+		if (c->kind == CMD_READ_POINT_NOW && i != c->point)
+			continue;
+		pts[n++] = i;
+	}
+	if (n > 0) {
+		log_event(LOG_INFO, "immediate_read", "{s:s,s:I}", "device",
+		    m->devices[c->device].id, "points", (json_int_t)n);
+		executor_submit_read(e->ex, c->device, pts, n);
+	}
+	free(pts);
+}
+
+static void
+publish(struct engine *e)
+{
+	struct spool_counts counts = { 0 };
+	struct snapshot snap = { 0 };
+	char *json;
+
+	spool_counts(e->spool, &counts);
+	state_set_spool(e->state, counts.samples, counts.errors,
+	    counts.oldest_us, disk_free_bytes(e->state_dir));
+	state_copy(e->state, &snap);
+	json = snapshot_to_json(&snap);
+	if (json != NULL) {
+		/* Add who publishes, so status can tell console from run. */
+		json_t *obj = json_loads(json, 0, NULL);
+		free(json);
+		json_object_set_new(obj, "mode", json_string(e->mode));
+		json_object_set_new(obj, "spool_path",
+		    json_string(e->spool_path));
+		json = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(obj);
+		spool_put_state(e->spool, clock_real_us(clock_real()),
+		    (long)getpid(), json);
+		free(json);
+	}
+	snapshot_free(&snap);
+}
+
+static void *
+housekeeper_main(void *arg)
+{
+	struct engine *e = arg;
+	struct clock *clk = clock_real();
+	int64_t next = 0;
+
+	for (;;) {
+		struct command c;
+		int64_t now = clock_mono_ms(clk);
+		bool stop;
+
+		pthread_mutex_lock(&e->lock);
+		stop = e->stopping;
+		pthread_mutex_unlock(&e->lock);
+		if (stop)
+			break;
+		if (now >= next) {
+			publish(e);
+			next = now + HOUSEKEEPING_MS;
+		}
+		if (cmdq_pop(e->cmdq, &c, (int)(next - now)))
+			run_command(e, &c);
+	}
+	return NULL;
+}
+
+/* Take the state dir's lock; on failure say who holds it. */
+static int
+take_lock(struct engine *e, char *err, size_t errlen)
+{
+	char path[4096], holder[64] = "";
+	ssize_t n;
+
+	snprintf(path, sizeof path, "%s/engine.lock", e->state_dir);
+	e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (e->lock_fd < 0) {
+		snprintf(err, errlen, _("cannot open %s: %s"), path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(e->lock_fd, holder, sizeof holder - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		snprintf(err, errlen, _("another jope-smb (%s) is already "
+		    "running on state dir %s"), holder[0] ? holder : "?",
+		    e->state_dir);
+		close(e->lock_fd);
+		e->lock_fd = -1;
+		return -1;
+	}
+	n = snprintf(holder, sizeof holder, "%s pid %ld\n", e->mode,
+	    (long)getpid());
+	if (ftruncate(e->lock_fd, 0) != 0 ||
+	    pwrite(e->lock_fd, holder, (size_t)n, 0) != n) {
+		/* The lock itself is what matters; the text is a courtesy. */
+	}
+	return 0;
+}
+
+static void
+engine_free(struct engine *e)
+{
+	if (e->spool != NULL)
+		spool_close(e->spool);
+	state_free(e->state);
+	cmdq_free(e->cmdq);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);
+	pthread_mutex_destroy(&e->lock);
+	free(e->spool_path);
+	free(e->state_dir);
+	free(e);
+}
+
+struct engine *
+engine_start(const struct engine_config *cfg, char *err, size_t errlen)
+{
+	struct engine *e = xcalloc(1, sizeof *e);
+	const struct executor_defaults *d = &cfg->model->app.executor;
+	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
+	    d->retries, d->hard_error_ms, d->threads };
+	struct executor_sink sink = { e, engine_results, engine_device_state };
+	char logpath[4096], spool_err[512];
+	sigset_t all, old;
+
+	e->m = cfg->model;
+	e->mode = cfg->mode ? cfg->mode : "run";
+	e->lock_fd = -1;
+	e->state_dir = xstrdup(cfg->state_dir);
+	pthread_mutex_init(&e->lock, NULL);
+	if (make_dirs(e->state_dir, 0700) != 0) {
+		snprintf(err, errlen, _("cannot create state dir %s: %s"),
+		    e->state_dir, strerror(errno));
+		engine_free(e);
+		return NULL;
+	}
+	if (take_lock(e, err, errlen) != 0) {
+		engine_free(e);
+		return NULL;
+	}
+	snprintf(logpath, sizeof logpath, "%s/jope-smb.log", e->state_dir);
+	if (log_open(logpath, cfg->log_to_stderr, LOG_INFO) != 0) {
+		snprintf(err, errlen, _("cannot open log %s: %s"), logpath,
+		    strerror(errno));
+		engine_free(e);
+		return NULL;
+	}
+	e->spool_path = engine_spool_path_for(&e->m->app, e->state_dir);
+	if (spool_open(e->spool_path, &e->spool, spool_err,
+	    sizeof spool_err) != 0) {
+		snprintf(err, errlen, "%s", spool_err);
+		log_close();
+		engine_free(e);
+		return NULL;
+	}
+	e->state = state_new(e->m);
+	e->cmdq = cmdq_new();
+	log_event(LOG_INFO, "engine_start", "{s:s,s:s,s:s,s:I,s:I,s:I,s:i,"
+	    "s:I,s:i}", "version", PACKAGE_VERSION, "mode", e->mode,
+	    "spool", e->spool_path, "devices", (json_int_t)e->m->ndevices,
+	    "points", (json_int_t)e->m->npoints,
+	    "keep_alive_ms", (json_int_t)params.keep_alive_ms,
+	    "retries", params.retries,
+	    "guard_ms", (json_int_t)params.guard_ms,
+	    "threads", params.threads);
+
+	e->drv = driver_modbus_new();
+	e->ex = executor_new(e->m, &params, e->drv, clock_real(), &sink);
+	e->sched = scheduler_start(e->m, e->ex, clock_real());
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_create(&e->housekeeper, NULL, housekeeper_main, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}
+
+struct state *
+engine_state(struct engine *e)
+{
+	return e->state;
+}
+
+struct cmdq *
+engine_cmdq(struct engine *e)
+{
+	return e->cmdq;
+}
+
+const char *
+engine_spool_path(struct engine *e)
+{
+	return e->spool_path;
+}
+
+void
+engine_stop(struct engine *e)
+{
+	struct scheduler_stats st;
+
+	if (e == NULL)
+		return;
+	/* Commands first (they submit tasks), then ticks, then the executor. */
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	pthread_mutex_unlock(&e->lock);
+	cmdq_interrupt(e->cmdq);
+	pthread_join(e->housekeeper, NULL);
+	scheduler_get_stats(e->sched, &st);
+	scheduler_stop(e->sched);
+	executor_free(e->ex);
+	driver_free(e->drv);
+	publish(e);
+	log_event(LOG_INFO, "engine_stop", "{s:I,s:I,s:I}",
+	    "ticks", (json_int_t)st.ticks,
+	    "coalesced", (json_int_t)st.coalesced,
+	    "missed", (json_int_t)st.missed);
+	log_close();
+	engine_free(e);
+}

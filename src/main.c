@@ -1,1 +1,77 @@
-int main(void) { return 0; }
+/*
+ * main.c: jope-smb's entry point and its table of subcommands.
+ *
+ * Sets up the locale and the message catalogue, parses the command line
+ * and hands over to one cmd_*.c file.  Like tmux, one small file per
+ * command and one table here; adding a command touches only the two.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "config/config.h"
+#include "core/i18n.h"
+
+struct command_entry {
+	const char *name;
+	int (*run)(const struct options *);
+};
+
+static const struct command_entry command_table[] = {
+	{ "console", cmd_console },
+	{ "run", cmd_run },
+	{ "check-config", cmd_check_config },
+	{ "status", cmd_status },
+};
+
+struct model *
+command_load_model(const struct options *o)
+{
+	struct config_errors errs = { 0 };
+	struct model *m = NULL;
+
+	if (config_load(options_config_dir(o), &m, &errs) != 0) {
+		config_errors_print(&errs, stderr);
+		fprintf(stderr, _("jope-smb: configuration in %s rejected: "
+		    "%zu error(s); nothing was applied\n"),
+		    options_config_dir(o), errs.n);
+		config_errors_free(&errs);
+		return NULL;
+	}
+	config_errors_free(&errs);
+	options_apply(o, &m->app.executor);
+	return m;
+}
+
+static void
+setup_locale(void)
+{
+	const char *dir = getenv("JOPE_SMB_LOCALEDIR");
+
+	setlocale(LC_ALL, "");
+	bindtextdomain(PACKAGE, dir != NULL && *dir ? dir : LOCALEDIR);
+	bind_textdomain_codeset(PACKAGE, "UTF-8");
+	textdomain(PACKAGE);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	int rc;
+
+	setup_locale();
+	rc = options_parse(argc, argv, &o);
+	if (rc != 0)
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	for (size_t i = 0; i < sizeof command_table / sizeof *command_table;
+	    i++)
+		if (strcmp(o.command, command_table[i].name) == 0)
+			return command_table[i].run(&o);
+	fprintf(stderr, _("jope-smb: unknown command '%s'\n"
+	    "Try 'jope-smb --help'.\n"), o.command);
+	return EXIT_USAGE;
+}

@@ -1,1 +1,214 @@
-/* placeholder: being written */
+/*
+ * options.c: command-line parsing for every subcommand.
+ *
+ * Options may stand before or after the subcommand (GNU getopt permutes).
+ * Executor options keep the letters of the meter-collector design so that
+ * its operators find them where they expect: -n keep-alive, -s guard,
+ * -r retries, -d HardError duration, -t threads.  Times are in seconds and
+ * may be fractional.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/i18n.h"
+#include "options.h"
+
+enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION };
+
+static const struct option long_options[] = {
+	{ "config-dir", required_argument, NULL, 'c' },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "keep-alive", required_argument, NULL, 'n' },
+	{ "guard", required_argument, NULL, 's' },
+	{ "retries", required_argument, NULL, 'r' },
+	{ "hard-error", required_argument, NULL, 'd' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+options_usage(FILE *fp)
+{
+	fprintf(fp, _("Usage: jope-smb [OPTION]... [COMMAND] [ARG]...\n"
+	    "Operator console of the Jope SMB chromatography plant.\n\n"));
+	fprintf(fp, _("Commands:\n"
+	    "  console         open the operator console (default)\n"
+	    "  run             run the collecting engine without the console,\n"
+	    "                  logging JSON lines to stderr\n"
+	    "  check-config    validate app.json and devices.json; list every error\n"
+	    "  status          report on the running console from its spool\n\n"));
+	fprintf(fp, _("Options:\n"
+	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
+	    "      --state-dir=DIR    spool, log and lock directory\n"
+	    "  -n, --keep-alive=SEC   keep an idle connection open (default 10)\n"
+	    "  -s, --guard=SEC        guard interval of a line after a disconnect\n"
+	    "                         (default 20)\n"
+	    "  -r, --retries=N        failed connects before HardError (default 3)\n"
+	    "  -d, --hard-error=SEC   length of a HardError period (default 300)\n"
+	    "  -t, --threads=N        most executor threads (default 512)\n"
+	    "      --json             machine-readable output (check-config, status)\n"
+	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
+	    "  -h, --help             show this help and exit\n"
+	    "  -V, --version          show the version and exit\n\n"));
+	fprintf(fp, _("Defaults: the config dir is $JOPE_SMB_CONFIG_DIR, ./config or "
+	    "%s/jope-smb;\nthe state dir is $JOPE_SMB_STATE_DIR or "
+	    "$XDG_STATE_HOME/jope-smb (~/.local/state/jope-smb).\n"),
+	    SYSCONFDIR);
+	fprintf(fp, _("Exit status: 0 success, 1 failure (invalid configuration, "
+	    "engine error),\n2 usage error, 3 status: no engine running.\n"));
+}
+
+static int
+parse_seconds(const char *arg, const char *name, int64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno != 0 || end == arg || *end != '\0' || !isfinite(v) ||
+	    v < 0 || v > 86400.0 * 365) {
+		fprintf(stderr, _("jope-smb: %s: not a valid number of "
+		    "seconds: '%s'\n"), name, arg);
+		return -1;
+	}
+	*ms = (int64_t)llround(v * 1000.0);
+	return 0;
+}
+
+static int
+parse_count(const char *arg, const char *name, long min, long max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, _("jope-smb: %s: expected a whole number from "
+		    "%ld to %ld, got '%s'\n"), name, min, max, arg);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+options_parse(int argc, char **argv, struct options *o)
+{
+	int c, rc = 0;
+
+	memset(o, 0, sizeof *o);
+	o->keep_alive_ms = o->guard_ms = o->hard_error_ms = -1;
+	o->retries = o->threads = -1;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":c:n:s:r:d:t:hV", long_options,
+	    NULL)) != -1) {
+		int64_t ms;
+
+		switch (c) {
+		case 'c': o->config_dir = optarg; break;
+		case OPT_STATE_DIR: o->state_dir = optarg; break;
+		case 'n': rc = parse_seconds(optarg, "--keep-alive",
+		    &o->keep_alive_ms); break;
+		case 's': rc = parse_seconds(optarg, "--guard", &o->guard_ms);
+			break;
+		case 'd': rc = parse_seconds(optarg, "--hard-error",
+		    &o->hard_error_ms); break;
+		case 'r': rc = parse_count(optarg, "--retries", 1, 1000,
+		    &o->retries); break;
+		case 't': rc = parse_count(optarg, "--threads", 1, 4096,
+		    &o->threads); break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_DURATION:
+			rc = parse_seconds(optarg, "--duration", &ms);
+			o->duration_s = (int)((ms + 999) / 1000);
+			break;
+		case 'h':
+			options_usage(stdout);
+			return 1;
+		case 'V':
+			printf("jope-smb %s\n", PACKAGE_VERSION);
+			return 1;
+		case ':':
+			fprintf(stderr, _("jope-smb: option '%s' needs a "
+			    "value\n"), argv[optind - 1]);
+			rc = -1;
+			break;
+		default:
+			fprintf(stderr, _("jope-smb: unknown option '%s'\n"),
+			    argv[optind - 1]);
+			rc = -1;
+			break;
+		}
+		if (rc != 0) {
+			fprintf(stderr, _("Try 'jope-smb --help'.\n"));
+			return -1;
+		}
+	}
+	o->command = optind < argc ? argv[optind++] : "console";
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	return 0;
+}
+
+void
+options_apply(const struct options *o, struct executor_defaults *ex)
+{
+	if (o->keep_alive_ms >= 0)
+		ex->keep_alive_ms = o->keep_alive_ms;
+	if (o->guard_ms >= 0)
+		ex->guard_ms = o->guard_ms;
+	if (o->hard_error_ms >= 0)
+		ex->hard_error_ms = o->hard_error_ms;
+	if (o->retries > 0)
+		ex->retries = o->retries;
+	if (o->threads > 0)
+		ex->threads = o->threads;
+}
+
+const char *
+options_state_dir(const struct options *o)
+{
+	static char buf[4096];
+	const char *env;
+
+	if (o->state_dir != NULL)
+		return o->state_dir;
+	if ((env = getenv("JOPE_SMB_STATE_DIR")) != NULL && *env)
+		return env;
+	if ((env = getenv("XDG_STATE_HOME")) != NULL && *env) {
+		snprintf(buf, sizeof buf, "%s/jope-smb", env);
+		return buf;
+	}
+	env = getenv("HOME");
+	snprintf(buf, sizeof buf, "%s/.local/state/jope-smb",
+	    env != NULL && *env ? env : ".");
+	return buf;
+}
+
+const char *
+options_config_dir(const struct options *o)
+{
+	const char *env;
+
+	if (o->config_dir != NULL)
+		return o->config_dir;
+	if ((env = getenv("JOPE_SMB_CONFIG_DIR")) != NULL && *env)
+		return env;
+	if (access("config/app.json", R_OK) == 0)
+		return "config";
+	return SYSCONFDIR "/jope-smb";
+}

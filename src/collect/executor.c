@@ -1,1 +1,826 @@
-/* placeholder: being written */
+/*
+ * executor.c: the task executor and the rules that govern it.
+ *
+ * Tasks wait in a FIFO queue per logical device.  A dispatcher thread
+ * decides which device may be connected: for every line (connector) that is
+ * neither busy nor in its guard interval it picks, among the devices of that
+ * line with queued tasks and not in HardError, the one that has waited
+ * longest, marks the line busy and hands a "session" for that device to the
+ * thread pool.  A session connects, runs every queued task, keeps the
+ * connection for the keep-alive time while new tasks keep coming, closes,
+ * and starts the line's guard interval.  Because only the dispatcher starts
+ * sessions and a line has at most one session, rules 1 and 2 hold by
+ * construction; the others are rows of the table below.
+ *
+ * Per device (the line is busy from CONNECTING until the session ends):
+ *
+ *   state        event                      next         done by
+ *   -----------  -------------------------  -----------  --------------------
+ *   IDLE         task queued                WAITING      executor_submit_read
+ *   WAITING      line free, longest wait    CONNECTING   dispatch_line
+ *   CONNECTING   open ok                    CONNECTED    session_run
+ *   CONNECTING   open failed, < r in a row  WAITING/IDLE session_connect_failed
+ *   CONNECTING   open failed, r-th in row   HARD_ERROR   enter_hard_error
+ *   CONNECTED    task queued / in queue     CONNECTED    session_run (rule 3)
+ *   CONNECTED    queue empty for keep-alive IDLE/WAITING session_end (rule 4)
+ *   CONNECTED    I/O error on a read        WAITING/IDLE session_end
+ *   HARD_ERROR   task queued                HARD_ERROR   cancel_task (rule 7)
+ *   HARD_ERROR   d elapsed                  IDLE         dispatch_all
+ *
+ * Per line: FREE -> BUSY (session starts) -> GUARD (session ended, also after
+ * a failed connect: the line was used and the next attempt would be refused
+ * anyway) -> FREE when the guard interval has passed (rules 5 and 6).
+ *
+ * Rule 8: sessions run on a pool that starts threads on demand up to
+ * params.threads and lets a thread go after it has been idle for a while.
+ * Results leave through the sink with no lock held; the sink (the engine)
+ * commits them to the spool before it returns.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/codec.h"
+#include "collect/executor.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define POOL_IDLE_MS 5000       /* real time an idle pool thread lingers */
+#define MAX_READ_REGISTERS 125  /* Modbus limit for one read */
+#define MAX_READ_BITS 2000
+
+struct task {
+	struct task *next;
+	uint64_t id;
+	enum task_kind kind;
+	size_t *points;
+	size_t npoints;
+	int64_t queued_ms;
+};
+
+struct device_run {
+	struct task *head, *tail;
+	size_t queued;
+	enum device_conn_state state;
+	int failures;           /* failed connects in a row */
+	int64_t hard_error_until;
+	int64_t waiting_since;  /* mono ms the oldest queued task arrived */
+};
+
+struct line_run {
+	long busy_device;       /* -1 when free */
+	int64_t guard_until;
+};
+
+struct session_job {
+	struct session_job *next;
+	size_t device;
+};
+
+struct executor {
+	const struct model *m;
+	struct executor_params p;
+	struct driver *drv;
+	struct clock *clk;
+	struct executor_sink sink;
+
+	pthread_mutex_t lock;
+	pthread_cond_t changed;         /* queues, lines, jobs, stop */
+	struct device_run *devs;
+	struct line_run *lines;
+	uint64_t next_task_id;
+	bool stopping;
+
+	pthread_t dispatcher;
+	struct session_job *jobs_head, *jobs_tail;
+	int threads, idle_threads, exited_unjoined;
+	pthread_t *zombies;             /* exited pool threads to join */
+	size_t nzombies, zombies_cap;
+};
+
+const char *
+device_conn_state_name(enum device_conn_state s)
+{
+	switch (s) {
+	case DEVICE_IDLE: return "idle";
+	case DEVICE_WAITING: return "waiting";
+	case DEVICE_CONNECTING: return "connecting";
+	case DEVICE_CONNECTED: return "connected";
+	case DEVICE_HARD_ERROR: return "hard_error";
+	}
+	return "idle";
+}
+
+static const char *
+line_id(struct executor *ex, size_t device)
+{
+	return ex->m->connectors[ex->m->devices[device].connector].id;
+}
+
+static const char *
+device_id(struct executor *ex, size_t device)
+{
+	return ex->m->devices[device].id;
+}
+
+static void
+report_state(struct executor *ex, size_t device, enum device_conn_state s,
+    const struct collect_error *err)
+{
+	if (ex->sink.device_state != NULL)
+		ex->sink.device_state(ex->sink.ctx, device, s, err);
+}
+
+/* The state a device not in a session settles in.  Lock held. */
+static enum device_conn_state
+resting_state(struct executor *ex, size_t device)
+{
+	struct device_run *d = &ex->devs[device];
+
+	if (d->hard_error_until > clock_mono_ms(ex->clk))
+		return DEVICE_HARD_ERROR;
+	return d->queued > 0 ? DEVICE_WAITING : DEVICE_IDLE;
+}
+
+static void
+task_free(struct task *t)
+{
+	free(t->points);
+	free(t);
+}
+
+/* Record every point of a task as not read, with code; no lock held. */
+static void
+cancel_task(struct executor *ex, size_t device, struct task *t,
+    enum collect_code code, const char *why)
+{
+	struct point_result *r = xcalloc(t->npoints, sizeof *r);
+	int64_t now = clock_real_us(ex->clk);
+
+	for (size_t i = 0; i < t->npoints; i++) {
+		r[i].point = t->points[i];
+		r[i].ok = false;
+		r[i].ts_us = now;
+		r[i].err.code = code;
+		str_copy(r[i].err.text, why, sizeof r[i].err.text);
+	}
+	log_event(LOG_WARN, "task_cancelled", "{s:s,s:s,s:I,s:s}",
+	    "connector", line_id(ex, device), "device", device_id(ex, device),
+	    "task", (json_int_t)t->id, "reason", why);
+	if (ex->sink.results != NULL)
+		ex->sink.results(ex->sink.ctx, device, r, t->npoints);
+	free(r);
+}
+
+/* Detach every queued task of device.  Lock held. */
+static struct task *
+take_queue(struct executor *ex, size_t device)
+{
+	struct device_run *d = &ex->devs[device];
+	struct task *all = d->head;
+
+	d->head = d->tail = NULL;
+	d->queued = 0;
+	return all;
+}
+
+static void
+cancel_list(struct executor *ex, size_t device, struct task *list,
+    enum collect_code code, const char *why)
+{
+	while (list != NULL) {
+		struct task *next = list->next;
+
+		cancel_task(ex, device, list, code, why);
+		task_free(list);
+		list = next;
+	}
+}
+
+/* ---- thread pool (rule 8) ------------------------------------------- */
+
+static void session_run(struct executor *ex, size_t device);
+
+static void
+reap_zombies(struct executor *ex)
+{
+	/* Lock held; joining an exited thread does not block. */
+	for (size_t i = 0; i < ex->nzombies; i++)
+		pthread_join(ex->zombies[i], NULL);
+	ex->nzombies = 0;
+}
+
+static void *
+pool_worker(void *arg)
+{
+	struct executor *ex = arg;
+	struct clock *real = clock_real();
+
+	pthread_mutex_lock(&ex->lock);
+	for (;;) {
+		int64_t idle_deadline = clock_mono_ms(real) + POOL_IDLE_MS;
+
+		while (ex->jobs_head == NULL && !ex->stopping) {
+			ex->idle_threads++;
+			int rc = clock_timedwait(real, &ex->changed, &ex->lock,
+			    idle_deadline);
+			ex->idle_threads--;
+			if (rc == ETIMEDOUT && ex->jobs_head == NULL)
+				break;
+		}
+		struct session_job *job = ex->jobs_head;
+		if (job == NULL || ex->stopping)
+			break;  /* idle too long, or stopping */
+		ex->jobs_head = job->next;
+		if (ex->jobs_head == NULL)
+			ex->jobs_tail = NULL;
+		pthread_mutex_unlock(&ex->lock);
+		session_run(ex, job->device);
+		free(job);
+		pthread_mutex_lock(&ex->lock);
+	}
+	ex->threads--;
+	if (ex->nzombies == ex->zombies_cap) {
+		ex->zombies_cap = ex->zombies_cap ? ex->zombies_cap * 2 : 16;
+		ex->zombies = xrealloc(ex->zombies,
+		    ex->zombies_cap * sizeof *ex->zombies);
+	}
+	ex->zombies[ex->nzombies++] = pthread_self();
+	pthread_cond_broadcast(&ex->changed);
+	pthread_mutex_unlock(&ex->lock);
+	return NULL;
+}
+
+/* Queue a session job and make sure a thread will take it.  Lock held. */
+static void
+pool_post(struct executor *ex, size_t device)
+{
+	struct session_job *job = xcalloc(1, sizeof *job);
+
+	job->device = device;
+	if (ex->jobs_tail != NULL)
+		ex->jobs_tail->next = job;
+	else
+		ex->jobs_head = job;
+	ex->jobs_tail = job;
+
+	reap_zombies(ex);
+	if (ex->idle_threads == 0 && ex->threads < ex->p.threads) {
+		pthread_t t;
+		sigset_t all, old;
+
+		/* Pool threads must not take the UI's signals. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		if (pthread_create(&t, NULL, pool_worker, ex) == 0)
+			ex->threads++;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_cond_broadcast(&ex->changed);
+}
+
+/* ---- dispatch (rules 1, 2, 5, 6, 7) ---------------------------------- */
+
+/* Start a session on line if it is free.  Lock held.  Returns next deadline. */
+static int64_t
+dispatch_line(struct executor *ex, size_t line, int64_t now)
+{
+	struct line_run *l = &ex->lines[line];
+	long best = -1;
+	int64_t next = -1;
+
+	if (l->busy_device >= 0)
+		return -1;
+	if (l->guard_until > now)
+		return l->guard_until;
+
+	for (size_t i = 0; i < ex->m->ndevices; i++) {
+		struct device_run *d = &ex->devs[i];
+
+		if (ex->m->devices[i].connector != line || d->queued == 0)
+			continue;
+		if (d->hard_error_until > now) {
+			if (next < 0 || d->hard_error_until < next)
+				next = d->hard_error_until;
+			continue;
+		}
+		if (best < 0 || d->waiting_since < ex->devs[best].waiting_since)
+			best = (long)i;
+	}
+	if (best < 0)
+		return next;
+	l->busy_device = best;
+	ex->devs[best].state = DEVICE_CONNECTING;
+	pool_post(ex, (size_t)best);
+	return -1;
+}
+
+/* HardError periods that ended: back to IDLE.  Lock held. */
+static int64_t
+expire_hard_errors(struct executor *ex, int64_t now, size_t *ended,
+    size_t *nended)
+{
+	int64_t next = -1;
+
+	*nended = 0;
+	for (size_t i = 0; i < ex->m->ndevices; i++) {
+		struct device_run *d = &ex->devs[i];
+
+		if (d->state != DEVICE_HARD_ERROR)
+			continue;
+		if (d->hard_error_until <= now) {
+			d->state = d->queued > 0 ? DEVICE_WAITING : DEVICE_IDLE;
+			ended[(*nended)++] = i;
+		} else if (next < 0 || d->hard_error_until < next) {
+			next = d->hard_error_until;
+		}
+	}
+	return next;
+}
+
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+static void *
+dispatcher_main(void *arg)
+{
+	struct executor *ex = arg;
+	size_t *ended = xcalloc(ex->m->ndevices + 1, sizeof *ended);
+
+	pthread_mutex_lock(&ex->lock);
+	while (!ex->stopping) {
+		int64_t now = clock_mono_ms(ex->clk);
+		size_t nended;
+		int64_t next = expire_hard_errors(ex, now, ended, &nended);
+
+		for (size_t i = 0; i < nended; i++) {
+			enum device_conn_state s = ex->devs[ended[i]].state;
+
+			pthread_mutex_unlock(&ex->lock);
+			log_event(LOG_INFO, "hard_error_end", "{s:s,s:s}",
+			    "connector", line_id(ex, ended[i]),
+			    "device", device_id(ex, ended[i]));
+			report_state(ex, ended[i], s, NULL);
+			pthread_mutex_lock(&ex->lock);
+		}
+		for (size_t l = 0; l < ex->m->nconnectors; l++)
+			next = earliest(next, dispatch_line(ex, l, now));
+		clock_timedwait(ex->clk, &ex->changed, &ex->lock, next);
+	}
+	pthread_mutex_unlock(&ex->lock);
+	free(ended);
+	return NULL;
+}
+
+/* ---- sessions (rules 3, 4, 7) ---------------------------------------- */
+
+struct read_block {
+	enum modbus_table table;
+	int address, count;
+	size_t first, n;        /* range in the sorted point list */
+};
+
+static int
+cmp_points(const void *a, const void *b, void *ctx)
+{
+	const struct model *m = ctx;
+	const struct point *pa = &m->points[*(const size_t *)a];
+	const struct point *pb = &m->points[*(const size_t *)b];
+
+	if (pa->table != pb->table)
+		return (int)pa->table - (int)pb->table;
+	return pa->address - pb->address;
+}
+
+static bool
+is_bit_table(enum modbus_table t)
+{
+	return t == TABLE_COIL || t == TABLE_DISCRETE_INPUT;
+}
+
+/*
+ * Merge the points of a task into as few reads as possible: same table,
+ * contiguous or overlapping registers, within the Modbus size limits.
+ * Points are never merged across a gap, so a device that maps only the
+ * configured registers is never asked for an address it does not have.
+ */
+static size_t
+plan_reads(const struct model *m, size_t *pts, size_t n,
+    struct read_block *blocks)
+{
+	size_t nb = 0;
+
+	qsort_r(pts, n, sizeof *pts, cmp_points, (void *)m);
+	for (size_t i = 0; i < n; i++) {
+		const struct point *p = &m->points[pts[i]];
+		int w = point_width(p);
+		struct read_block *b = nb > 0 ? &blocks[nb - 1] : NULL;
+		int limit = is_bit_table(p->table) ? MAX_READ_BITS :
+		    MAX_READ_REGISTERS;
+
+		if (b != NULL && b->table == p->table &&
+		    p->address <= b->address + b->count &&
+		    p->address + w - b->address <= limit) {
+			int end = p->address + w;
+			if (end > b->address + b->count)
+				b->count = end - b->address;
+			b->n++;
+			continue;
+		}
+		blocks[nb++] = (struct read_block){ p->table, p->address, w,
+		    i, 1 };
+	}
+	return nb;
+}
+
+static bool
+is_connection_error(enum collect_code c)
+{
+	return c != COLLECT_EXCEPTION && c != COLLECT_BAD_VALUE;
+}
+
+/* Decode the points of one block from its registers into results. */
+static void
+decode_block(struct executor *ex, const struct read_block *b,
+    const size_t *pts, const uint16_t *regs, int64_t ts,
+    struct point_result *r)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct point *p = &ex->m->points[pts[b->first + i]];
+		struct point_result *pr = &r[b->first + i];
+
+		pr->point = pts[b->first + i];
+		pr->ts_us = ts;
+		if (codec_decode(p, regs + (p->address - b->address),
+		    &pr->value) == 0) {
+			pr->ok = true;
+		} else {
+			pr->ok = false;
+			pr->err.code = COLLECT_BAD_VALUE;
+			str_copy(pr->err.text, "value is not a number",
+			    sizeof pr->err.text);
+		}
+	}
+}
+
+static void
+fail_block(const struct read_block *b, const size_t *pts, int64_t ts,
+    const struct collect_error *err, struct point_result *r)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct point_result *pr = &r[b->first + i];
+
+		pr->point = pts[b->first + i];
+		pr->ok = false;
+		pr->ts_us = ts;
+		pr->err = *err;
+	}
+}
+
+/*
+ * Run one read task on an open connection.  Returns false when the
+ * connection can no longer be trusted (timeout, reset, wrong reply): the
+ * session then closes it rather than read a desynchronised stream again.
+ */
+static bool
+run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
+    struct task *t)
+{
+	struct read_block *blocks = xcalloc(t->npoints, sizeof *blocks);
+	struct point_result *r = xcalloc(t->npoints, sizeof *r);
+	uint16_t regs[MAX_READ_BITS];
+	bool healthy = true;
+	size_t nb, errors = 0;
+
+	log_event(LOG_DEBUG, "task_start", "{s:s,s:s,s:I,s:I}",
+	    "connector", line_id(ex, device), "device", device_id(ex, device),
+	    "task", (json_int_t)t->id, "points", (json_int_t)t->npoints);
+	nb = plan_reads(ex->m, t->points, t->npoints, blocks);
+	for (size_t i = 0; i < nb; i++) {
+		struct collect_error err = { 0 };
+		struct read_block *b = &blocks[i];
+
+		if (!healthy) {
+			err.code = COLLECT_IO;
+			str_copy(err.text, "connection closed after an "
+			    "earlier error", sizeof err.text);
+			fail_block(b, t->points, clock_real_us(ex->clk), &err, r);
+			continue;
+		}
+		int rc = ex->drv->read(conn, b->table, b->address, b->count,
+		    regs, &err);
+		int64_t ts = clock_real_us(ex->clk);
+		if (rc == 0) {
+			decode_block(ex, b, t->points, regs, ts, r);
+		} else {
+			fail_block(b, t->points, ts, &err, r);
+			if (is_connection_error(err.code))
+				healthy = false;
+		}
+	}
+	for (size_t i = 0; i < t->npoints; i++)
+		if (!r[i].ok)
+			errors++;
+	if (ex->sink.results != NULL)
+		ex->sink.results(ex->sink.ctx, device, r, t->npoints);
+	log_event(errors ? LOG_WARN : LOG_DEBUG, "task_done",
+	    "{s:s,s:s,s:I,s:I,s:I}", "connector", line_id(ex, device),
+	    "device", device_id(ex, device), "task", (json_int_t)t->id,
+	    "points", (json_int_t)t->npoints, "errors", (json_int_t)errors);
+	free(blocks);
+	free(r);
+	return healthy;
+}
+
+/* End a session: free the line, start its guard.  Lock held. */
+static void
+session_end(struct executor *ex, size_t device)
+{
+	struct line_run *l = &ex->lines[ex->m->devices[device].connector];
+
+	l->busy_device = -1;
+	l->guard_until = clock_mono_ms(ex->clk) + ex->p.guard_ms;
+	ex->devs[device].state = resting_state(ex, device);
+	pthread_cond_broadcast(&ex->changed);
+}
+
+static void
+enter_hard_error(struct executor *ex, size_t device,
+    const struct collect_error *err)
+{
+	struct device_run *d = &ex->devs[device];
+	struct task *cancelled;
+
+	pthread_mutex_lock(&ex->lock);
+	d->hard_error_until = clock_mono_ms(ex->clk) + ex->p.hard_error_ms;
+	d->failures = 0;
+	cancelled = take_queue(ex, device);
+	session_end(ex, device);
+	pthread_mutex_unlock(&ex->lock);
+
+	log_event(LOG_ERROR, "hard_error", "{s:s,s:s,s:I,s:s}",
+	    "connector", line_id(ex, device), "device", device_id(ex, device),
+	    "seconds", (json_int_t)(ex->p.hard_error_ms / 1000),
+	    "error", err->text);
+	report_state(ex, device, DEVICE_HARD_ERROR, err);
+	cancel_list(ex, device, cancelled, COLLECT_HARD_ERROR,
+	    "device in HardError");
+}
+
+static void
+session_connect_failed(struct executor *ex, size_t device,
+    const struct collect_error *err)
+{
+	struct device_run *d = &ex->devs[device];
+	enum device_conn_state s;
+	int failures;
+
+	pthread_mutex_lock(&ex->lock);
+	failures = ++d->failures;
+	pthread_mutex_unlock(&ex->lock);
+	log_event(LOG_WARN, "connect_failed", "{s:s,s:s,s:i,s:s}",
+	    "connector", line_id(ex, device), "device", device_id(ex, device),
+	    "attempt", failures, "error", err->text);
+	if (failures >= ex->p.retries) {
+		enter_hard_error(ex, device, err);
+		return;
+	}
+	pthread_mutex_lock(&ex->lock);
+	session_end(ex, device);
+	s = d->state;
+	pthread_mutex_unlock(&ex->lock);
+	report_state(ex, device, s, err);
+}
+
+static void
+session_run(struct executor *ex, size_t device)
+{
+	const struct device *dev = &ex->m->devices[device];
+	const struct connector *line = &ex->m->connectors[dev->connector];
+	struct device_run *d = &ex->devs[device];
+	struct driver_conn *conn = NULL;
+	struct collect_error err = { 0 };
+	bool healthy = true;
+	enum device_conn_state s;
+
+	report_state(ex, device, DEVICE_CONNECTING, NULL);
+	if (ex->drv->open(ex->drv->ctx, line, dev, &conn, &err) != 0) {
+		session_connect_failed(ex, device, &err);
+		return;
+	}
+	pthread_mutex_lock(&ex->lock);
+	d->failures = 0;
+	d->state = DEVICE_CONNECTED;
+	pthread_mutex_unlock(&ex->lock);
+	log_event(LOG_INFO, "connect", "{s:s,s:s}", "connector", line->id,
+	    "device", dev->id);
+	report_state(ex, device, DEVICE_CONNECTED, NULL);
+
+	pthread_mutex_lock(&ex->lock);
+	int64_t keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
+	while (healthy && !ex->stopping) {
+		struct task *t = d->head;
+
+		if (t == NULL) {
+			if (clock_mono_ms(ex->clk) >= keep_until)
+				break;
+			clock_timedwait(ex->clk, &ex->changed, &ex->lock,
+			    keep_until);
+			continue;
+		}
+		d->head = t->next;
+		if (d->head == NULL)
+			d->tail = NULL;
+		d->queued--;
+		if (d->queued > 0)
+			d->waiting_since = d->head->queued_ms;
+		pthread_mutex_unlock(&ex->lock);
+		healthy = run_read_task(ex, device, conn, t);
+		task_free(t);
+		pthread_mutex_lock(&ex->lock);
+		keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
+	}
+	pthread_mutex_unlock(&ex->lock);
+
+	ex->drv->close(conn);
+	log_event(healthy ? LOG_INFO : LOG_WARN, "disconnect",
+	    "{s:s,s:s,s:s}", "connector", line->id, "device", dev->id,
+	    "reason", healthy ? "keep_alive" : "error");
+	pthread_mutex_lock(&ex->lock);
+	session_end(ex, device);
+	s = d->state;
+	pthread_mutex_unlock(&ex->lock);
+	report_state(ex, device, s, NULL);
+}
+
+/* ---- public API ------------------------------------------------------ */
+
+struct executor *
+executor_new(const struct model *m, const struct executor_params *params,
+    struct driver *drv, struct clock *clk, const struct executor_sink *sink)
+{
+	struct executor *ex = xcalloc(1, sizeof *ex);
+	sigset_t all, old;
+
+	ex->m = m;
+	ex->p = *params;
+	if (ex->p.threads < 1)
+		ex->p.threads = 1;
+	if (ex->p.retries < 1)
+		ex->p.retries = 1;
+	ex->drv = drv;
+	ex->clk = clk;
+	ex->sink = *sink;
+	pthread_mutex_init(&ex->lock, NULL);
+	clock_cond_init(&ex->changed);
+	ex->devs = xcalloc(m->ndevices + 1, sizeof *ex->devs);
+	ex->lines = xcalloc(m->nconnectors + 1, sizeof *ex->lines);
+	for (size_t i = 0; i < m->nconnectors; i++)
+		ex->lines[i].busy_device = -1;
+	/* No guard at start: nothing has been connected yet. */
+	for (size_t i = 0; i < m->nconnectors; i++)
+		ex->lines[i].guard_until = 0;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_create(&ex->dispatcher, NULL, dispatcher_main, ex);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ex;
+}
+
+uint64_t
+executor_submit_read(struct executor *ex, size_t device, const size_t *points,
+    size_t npoints)
+{
+	struct device_run *d = &ex->devs[device];
+	struct task *t = xcalloc(1, sizeof *t);
+	bool cancel = false;
+
+	t->kind = TASK_READ_POINTS;
+	t->points = xcalloc(npoints, sizeof *t->points);
+	memcpy(t->points, points, npoints * sizeof *points);
+	t->npoints = npoints;
+
+	pthread_mutex_lock(&ex->lock);
+	t->id = ++ex->next_task_id;
+	t->queued_ms = clock_mono_ms(ex->clk);
+	if (ex->stopping || d->hard_error_until > t->queued_ms) {
+		cancel = true;
+	} else {
+		if (d->tail != NULL)
+			d->tail->next = t;
+		else {
+			d->head = t;
+			d->waiting_since = t->queued_ms;
+		}
+		d->tail = t;
+		d->queued++;
+		if (d->state == DEVICE_IDLE) {
+			/*
+			 * Reported under the lock so that it cannot overtake
+			 * the CONNECTING of a session that starts at once.
+			 * The sink only updates the state snapshot here.
+			 */
+			d->state = DEVICE_WAITING;
+			report_state(ex, device, DEVICE_WAITING, NULL);
+		}
+		pthread_cond_broadcast(&ex->changed);
+	}
+	pthread_mutex_unlock(&ex->lock);
+
+	if (cancel) {
+		cancel_task(ex, device, t, ex->stopping ? COLLECT_CANCELLED :
+		    COLLECT_HARD_ERROR, ex->stopping ? "executor stopping" :
+		    "device in HardError");
+		task_free(t);
+		return 0;
+	}
+	return t->id;
+}
+
+bool
+executor_task_queued(struct executor *ex, size_t device, uint64_t id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&ex->lock);
+	for (struct task *t = ex->devs[device].head; t != NULL; t = t->next)
+		if (t->id == id) {
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&ex->lock);
+	return found;
+}
+
+size_t
+executor_queued(struct executor *ex, size_t device)
+{
+	size_t n;
+
+	pthread_mutex_lock(&ex->lock);
+	n = ex->devs[device].queued;
+	pthread_mutex_unlock(&ex->lock);
+	return n;
+}
+
+int
+executor_threads(struct executor *ex)
+{
+	int n;
+
+	pthread_mutex_lock(&ex->lock);
+	n = ex->threads;
+	pthread_mutex_unlock(&ex->lock);
+	return n;
+}
+
+void
+executor_free(struct executor *ex)
+{
+	if (ex == NULL)
+		return;
+	pthread_mutex_lock(&ex->lock);
+	ex->stopping = true;
+	pthread_cond_broadcast(&ex->changed);
+	pthread_mutex_unlock(&ex->lock);
+	pthread_join(ex->dispatcher, NULL);
+
+	/* Sessions finish their current task and close; then cancel the rest. */
+	pthread_mutex_lock(&ex->lock);
+	while (ex->threads > 0) {
+		pthread_cond_broadcast(&ex->changed);
+		pthread_cond_wait(&ex->changed, &ex->lock);
+	}
+	reap_zombies(ex);
+	while (ex->jobs_head != NULL) {
+		struct session_job *j = ex->jobs_head;
+		ex->jobs_head = j->next;
+		free(j);
+	}
+	pthread_mutex_unlock(&ex->lock);
+
+	for (size_t i = 0; i < ex->m->ndevices; i++)
+		cancel_list(ex, i, take_queue(ex, i), COLLECT_CANCELLED,
+		    "executor stopping");
+	free(ex->zombies);
+	free(ex->devs);
+	free(ex->lines);
+	pthread_cond_destroy(&ex->changed);
+	pthread_mutex_destroy(&ex->lock);
+	free(ex);
+}

@@ -75,6 +75,9 @@ struct executor *executor_new(const struct model *m,
 uint64_t executor_submit_read(struct executor *ex, size_t device,
     const size_t *points, size_t npoints);
 
+/* True while task id still waits in device's queue (not yet started). */
+bool executor_task_queued(struct executor *ex, size_t device, uint64_t id);
+
 /* Tasks waiting for device (queued, not yet started). */
 size_t executor_queued(struct executor *ex, size_t device);
 

@@ -1,1 +1,298 @@
-/* placeholder: being written */
+/*
+ * state.c: the published engine state and its wake-up descriptor.
+ *
+ * Writers (executor workers, the housekeeping thread) take the mutex, change
+ * a few fields, bump the version and write to an eventfd.  The eventfd
+ * coalesces any number of updates into one readable event, so the UI redraws
+ * once per wake-up, not once per sample.  Readers copy everything under the
+ * same mutex: the copy is small (a few hundred devices and points), and a
+ * consistent copy means the UI never shows a device state from one instant
+ * beside a value from another.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/state.h"
+#include "core/util.h"
+#include "store/spool.h"
+
+struct state {
+	pthread_mutex_t lock;
+	int wake_fd;
+	struct snapshot cur;    /* arrays owned here */
+};
+
+const char *
+link_state_name(enum link_state s)
+{
+	switch (s) {
+	case LINK_NOT_CONFIGURED: return "not_configured";
+	case LINK_UNKNOWN: return "unknown";
+	case LINK_UP: return "up";
+	case LINK_DEGRADED: return "degraded";
+	case LINK_DOWN: return "down";
+	}
+	return "unknown";
+}
+
+struct state *
+state_new(const struct model *m)
+{
+	struct state *st = xcalloc(1, sizeof *st);
+
+	pthread_mutex_init(&st->lock, NULL);
+	st->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	st->cur.model = m;
+	st->cur.started_us = clock_real_us(clock_real());
+	st->cur.ndevices = m->ndevices;
+	st->cur.npoints = m->npoints;
+	st->cur.devices = xcalloc(m->ndevices, sizeof *st->cur.devices);
+	st->cur.points = xcalloc(m->npoints, sizeof *st->cur.points);
+	st->cur.disk_free_bytes = -1;
+	st->cur.historian = m->app.historian_conninfo[0] ?
+	    LINK_UNKNOWN : LINK_NOT_CONFIGURED;
+	st->cur.inference = m->app.inference_endpoint[0] ?
+	    LINK_UNKNOWN : LINK_NOT_CONFIGURED;
+	return st;
+}
+
+void
+state_free(struct state *st)
+{
+	if (st == NULL)
+		return;
+	if (st->wake_fd >= 0)
+		close(st->wake_fd);
+	free(st->cur.devices);
+	free(st->cur.points);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+int
+state_wake_fd(struct state *st)
+{
+	return st->wake_fd;
+}
+
+void
+state_drain_wake(struct state *st)
+{
+	uint64_t n;
+
+	while (read(st->wake_fd, &n, sizeof n) == (ssize_t)sizeof n)
+		;
+}
+
+/* Called with the lock held. */
+static void
+changed(struct state *st)
+{
+	uint64_t one = 1;
+
+	st->cur.version++;
+	if (write(st->wake_fd, &one, sizeof one) < 0) {
+		/* Counter saturated: the UI has a wake-up pending anyway. */
+	}
+}
+
+void
+state_set_device_conn(struct state *st, size_t device,
+    enum device_conn_state conn, const char *error_text)
+{
+	pthread_mutex_lock(&st->lock);
+	if (device < st->cur.ndevices) {
+		struct device_state *d = &st->cur.devices[device];
+
+		d->conn = conn;
+		if (error_text != NULL)
+			str_copy(d->last_error, error_text,
+			    sizeof d->last_error);
+		changed(st);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_record_poll(struct state *st, size_t device,
+    const struct point_result *r, size_t n)
+{
+	int64_t now = clock_real_us(clock_real());
+	const char *first_error = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (device >= st->cur.ndevices) {
+		pthread_mutex_unlock(&st->lock);
+		return;
+	}
+	struct device_state *d = &st->cur.devices[device];
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].point >= st->cur.npoints)
+			continue;
+		struct point_state *p = &st->cur.points[r[i].point];
+		if (r[i].ok) {
+			p->has_value = true;
+			p->value = r[i].value;
+			p->quality = QUALITY_GOOD;
+			p->ts_us = r[i].ts_us;
+			st->cur.samples_total++;
+		} else {
+			p->quality = QUALITY_BAD;
+			st->cur.errors_total++;
+			if (first_error == NULL)
+				first_error = r[i].err.text;
+		}
+	}
+	d->polls++;
+	d->last_poll_us = now;
+	if (first_error != NULL) {
+		d->errors++;
+		str_copy(d->last_error, first_error, sizeof d->last_error);
+	} else {
+		d->last_ok_us = now;
+		d->last_error[0] = '\0';
+	}
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_set_spool(struct state *st, int64_t samples, int64_t errors,
+    int64_t oldest_us, int64_t disk_free)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.spool_samples = samples;
+	st->cur.spool_errors = errors;
+	st->cur.spool_oldest_us = oldest_us;
+	st->cur.disk_free_bytes = disk_free;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_set_links(struct state *st, enum link_state historian,
+    enum link_state inference)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.historian = historian;
+	st->cur.inference = inference;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_copy(struct state *st, struct snapshot *snap)
+{
+	struct device_state *devs = snap->devices;
+	struct point_state *pts = snap->points;
+	size_t dcap = snap->ndevices, pcap = snap->npoints;
+
+	pthread_mutex_lock(&st->lock);
+	if (devs == NULL || dcap < st->cur.ndevices)
+		devs = xrealloc(devs, st->cur.ndevices * sizeof *devs + 1);
+	if (pts == NULL || pcap < st->cur.npoints)
+		pts = xrealloc(pts, st->cur.npoints * sizeof *pts + 1);
+	*snap = st->cur;
+	memcpy(devs, st->cur.devices, st->cur.ndevices * sizeof *devs);
+	memcpy(pts, st->cur.points, st->cur.npoints * sizeof *pts);
+	pthread_mutex_unlock(&st->lock);
+	snap->devices = devs;
+	snap->points = pts;
+}
+
+uint64_t
+state_version(struct state *st)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->cur.version;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+void
+snapshot_free(struct snapshot *snap)
+{
+	free(snap->devices);
+	free(snap->points);
+	memset(snap, 0, sizeof *snap);
+}
+
+static json_t *
+time_or_null(int64_t us)
+{
+	char buf[40];
+
+	if (us == 0)
+		return json_null();
+	format_rfc3339_us(us, buf, sizeof buf);
+	return json_string(buf);
+}
+
+char *
+snapshot_to_json(const struct snapshot *snap)
+{
+	const struct model *m = snap->model;
+	json_t *root, *devices, *points;
+	char *out;
+
+	devices = json_array();
+	for (size_t i = 0; i < snap->ndevices; i++) {
+		const struct device_state *d = &snap->devices[i];
+		const struct device *md = &m->devices[i];
+
+		json_array_append_new(devices, json_pack(
+		    "{s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:s}",
+		    "id", md->id,
+		    "connector", m->connectors[md->connector].id,
+		    "state", device_conn_state_name(d->conn),
+		    "last_poll", time_or_null(d->last_poll_us),
+		    "last_ok", time_or_null(d->last_ok_us),
+		    "polls", (json_int_t)d->polls,
+		    "errors", (json_int_t)d->errors,
+		    "last_error", d->last_error));
+	}
+	points = json_array();
+	for (size_t i = 0; i < snap->npoints; i++) {
+		const struct point_state *p = &snap->points[i];
+		const struct point *mp = &m->points[i];
+
+		json_array_append_new(points, json_pack(
+		    "{s:s,s:s,s:o,s:s,s:i,s:o}",
+		    "id", mp->id,
+		    "device", m->devices[mp->device].id,
+		    "value", p->has_value ? json_real(p->value) : json_null(),
+		    "unit", mp->unit,
+		    "quality", p->quality,
+		    "ts", time_or_null(p->ts_us)));
+	}
+	root = json_pack("{s:s,s:s,s:I,s:o,s:{s:I,s:I,s:o},s:I,s:s,s:s,"
+	    "s:I,s:I,s:o,s:o}",
+	    "site", m->app.site,
+	    "console_id", m->app.console_id,
+	    "version", (json_int_t)snap->version,
+	    "started", time_or_null(snap->started_us),
+	    "spool", "samples", (json_int_t)snap->spool_samples,
+	    "errors", (json_int_t)snap->spool_errors,
+	    "oldest", time_or_null(snap->spool_oldest_us),
+	    "disk_free_bytes", (json_int_t)snap->disk_free_bytes,
+	    "historian", link_state_name(snap->historian),
+	    "inference", link_state_name(snap->inference),
+	    "samples_total", (json_int_t)snap->samples_total,
+	    "errors_total", (json_int_t)snap->errors_total,
+	    "devices", devices,
+	    "points", points);
+	if (root == NULL)
+		return NULL;
+	out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return out;
+}
