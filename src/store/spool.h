@@ -42,14 +42,23 @@ struct spool_counts {
 
 struct spool;
 
-/* Open or create the spool at path; err gets a message on failure. */
+/*
+ * Open or create the spool at path, creating its directory (0700) when
+ * missing; the file is 0600 whatever the umask.  On failure returns -1, sets
+ * *out to NULL and puts a message naming the path in err (not a spool, damaged,
+ * written by a newer jope-smb, ...) and leaves a refused file as it was.
+ */
 int spool_open(const char *path, struct spool **out, char *err, size_t errlen);
 void spool_close(struct spool *sp);
 
-/* Store samples and errors in one transaction; 0 when committed, -1 on error. */
+/*
+ * Store samples and errors in one transaction; 0 when committed (durable:
+ * fsync'ed), -1 on error, and then nothing of this call was stored.
+ */
 int spool_put(struct spool *sp, const struct spool_sample *samples,
     size_t nsamples, const struct spool_error *errors, size_t nerrors);
 
+/* Rows in the spool and the oldest timestamp among them; 0 or -1. */
 int spool_counts(struct spool *sp, struct spool_counts *out);
 
 /* Last state published by a running console or engine (JSON object). */
@@ -59,11 +68,23 @@ int spool_get_state(struct spool *sp, int64_t *ts_us, long *pid, char **json);
 
 /*
  * Iterate waiting samples of one point (or all when point_id is NULL) in
- * timestamp order; for tests and `status`.  cb returns non-zero to stop.
+ * timestamp order, ties in insertion order; for tests and `status`.  cb
+ * returns non-zero to stop.  Returns 0 when done or stopped, -1 on error.
+ * The strings in *s live until cb returns.  The spool stays locked meanwhile:
+ * cb must not call spool functions on the same spool (they fail with -1) and
+ * should be quick, since other threads' writes wait.  A NULL value in the
+ * file (a NaN stored) is given back as NAN.
  */
 int spool_each_sample(struct spool *sp, const char *point_id,
     int (*cb)(void *ctx, const struct spool_sample *s), void *ctx);
 
+/*
+ * Message of the last failed call on sp.  Thread-safe: a thread gets its own
+ * last failure on sp, or, when it never had one, a copy of the last failure
+ * on sp from any thread.  The string belongs to the calling thread and stays
+ * valid until its next spool call.  Meaningful right after a call returned -1;
+ * successful calls do not clear it.
+ */
 const char *spool_last_error(struct spool *sp);
 
 #endif
