@@ -709,6 +709,7 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 	struct device_run *d = &ex->devs[device];
 	struct task *t = xcalloc(1, sizeof *t);
 	bool cancel = false;
+	uint64_t id;
 
 	t->kind = TASK_READ_POINTS;
 	t->points = xcalloc(npoints, sizeof *t->points);
@@ -716,7 +717,7 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 	t->npoints = npoints;
 
 	pthread_mutex_lock(&ex->lock);
-	t->id = ++ex->next_task_id;
+	id = t->id = ++ex->next_task_id;
 	t->queued_ms = clock_mono_ms(ex->clk);
 	if (ex->stopping || d->hard_error_until > t->queued_ms) {
 		cancel = true;
@@ -749,7 +750,7 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 		task_free(t);
 		return 0;
 	}
-	return t->id;
+	return id;      /* not t->id: a worker may already have freed t */
 }
 
 bool
