@@ -74,6 +74,8 @@ void driver_mem_set(struct driver *d, size_t device, enum modbus_table t,
 void driver_mem_refuse(struct driver *d, size_t device, int refuse);
 void driver_mem_fail_reads(struct driver *d, size_t device, enum collect_code code);
 void driver_mem_set_delay(struct driver *d, int64_t read_delay_ms);
+/* Reads of more than max_count registers answer exception 02 (0 = off). */
+void driver_mem_limit_read(struct driver *d, size_t device, int max_count);
 /* Counters for assertions: opens, closes, concurrent opens seen per line. */
 struct driver_mem_stats {
 	int opens, closes, reads, max_open_per_device, max_open_per_line;

@@ -20,6 +20,7 @@
 struct mem_device {
 	uint16_t *tables[4];
 	int refuse;
+	int max_count;
 	enum collect_code read_fail;
 	int open_now;
 };
@@ -84,7 +85,8 @@ mem_read(struct driver_conn *c, enum modbus_table table, int address,
 		err->detail = d->read_fail == COLLECT_EXCEPTION ? 2 : 0;
 		str_copy(err->text, "read: injected failure", sizeof err->text);
 		rc = -1;
-	} else if (address < 0 || address + count > 65536) {
+	} else if (address < 0 || address + count > 65536 ||
+	    (d->max_count > 0 && count > d->max_count)) {
 		err->code = COLLECT_EXCEPTION;
 		err->detail = 2;
 		str_copy(err->text, "read: illegal data address",
@@ -202,6 +204,16 @@ driver_mem_fail_reads(struct driver *d, size_t device, enum collect_code code)
 
 	pthread_mutex_lock(&mc->lock);
 	mc->devs[device].read_fail = code;
+	pthread_mutex_unlock(&mc->lock);
+}
+
+void
+driver_mem_limit_read(struct driver *d, size_t device, int max_count)
+{
+	struct mem_ctx *mc = d->ctx;
+
+	pthread_mutex_lock(&mc->lock);
+	mc->devs[device].max_count = max_count;
 	pthread_mutex_unlock(&mc->lock);
 }
 

@@ -23,6 +23,9 @@
  *   CONNECTING   open failed, r-th in row   HARD_ERROR   enter_hard_error
  *   CONNECTED    task queued / in queue     CONNECTED    session_run (rule 3)
  *   CONNECTED    queue empty for keep-alive IDLE/WAITING session_end (rule 4)
+ *   CONNECTED    queue empty, held max_hold IDLE/WAITING session_run
+ *                and another device waits                (optional per line)
+ *   CONNECTED    merged read -> exception 02 CONNECTED   split_block
  *   CONNECTED    I/O error on a read        WAITING/IDLE session_end
  *   HARD_ERROR   task queued                HARD_ERROR   cancel_task (rule 7)
  *   HARD_ERROR   d elapsed                  IDLE         dispatch_all
@@ -49,12 +52,11 @@
 
 #include "collect/codec.h"
 #include "collect/executor.h"
+#include "collect/readplan.h"
 #include "core/log.h"
 #include "core/util.h"
 
 #define POOL_IDLE_MS 5000       /* real time an idle pool thread lingers */
-#define MAX_READ_REGISTERS 125  /* Modbus limit for one read */
-#define MAX_READ_BITS 2000
 
 struct task {
 	struct task *next;
@@ -95,6 +97,7 @@ struct executor {
 	pthread_cond_t changed;         /* queues, lines, jobs, stop */
 	struct device_run *devs;
 	struct line_run *lines;
+	unsigned char *alone;           /* [npoints]: learned, read singly */
 	uint64_t next_task_id;
 	bool stopping;
 
@@ -388,65 +391,6 @@ dispatcher_main(void *arg)
 
 /* ---- sessions (rules 3, 4, 7) ---------------------------------------- */
 
-struct read_block {
-	enum modbus_table table;
-	int address, count;
-	size_t first, n;        /* range in the sorted point list */
-};
-
-static int
-cmp_points(const void *a, const void *b, void *ctx)
-{
-	const struct model *m = ctx;
-	const struct point *pa = &m->points[*(const size_t *)a];
-	const struct point *pb = &m->points[*(const size_t *)b];
-
-	if (pa->table != pb->table)
-		return (int)pa->table - (int)pb->table;
-	return pa->address - pb->address;
-}
-
-static bool
-is_bit_table(enum modbus_table t)
-{
-	return t == TABLE_COIL || t == TABLE_DISCRETE_INPUT;
-}
-
-/*
- * Merge the points of a task into as few reads as possible: same table,
- * contiguous or overlapping registers, within the Modbus size limits.
- * Points are never merged across a gap, so a device that maps only the
- * configured registers is never asked for an address it does not have.
- */
-static size_t
-plan_reads(const struct model *m, size_t *pts, size_t n,
-    struct read_block *blocks)
-{
-	size_t nb = 0;
-
-	qsort_r(pts, n, sizeof *pts, cmp_points, (void *)m);
-	for (size_t i = 0; i < n; i++) {
-		const struct point *p = &m->points[pts[i]];
-		int w = point_width(p);
-		struct read_block *b = nb > 0 ? &blocks[nb - 1] : NULL;
-		int limit = is_bit_table(p->table) ? MAX_READ_BITS :
-		    MAX_READ_REGISTERS;
-
-		if (b != NULL && b->table == p->table &&
-		    p->address <= b->address + b->count &&
-		    p->address + w - b->address <= limit) {
-			int end = p->address + w;
-			if (end > b->address + b->count)
-				b->count = end - b->address;
-			b->n++;
-			continue;
-		}
-		blocks[nb++] = (struct read_block){ p->table, p->address, w,
-		    i, 1 };
-	}
-	return nb;
-}
-
 static bool
 is_connection_error(enum collect_code c)
 {
@@ -491,10 +435,78 @@ fail_block(const struct read_block *b, const size_t *pts, int64_t ts,
 	}
 }
 
+static void
+fail_closed(const struct read_block *b, const size_t *pts, int64_t ts,
+    struct point_result *r)
+{
+	struct collect_error err = { .code = COLLECT_IO };
+
+	str_copy(err.text, "connection closed after an earlier error",
+	    sizeof err.text);
+	fail_block(b, pts, ts, &err, r);
+}
+
+/*
+ * A merged read refused with exception 02: remember that these points are
+ * read one by one on this device, and read them so now.
+ */
+static bool
+split_block(struct executor *ex, size_t device, struct driver_conn *conn,
+    const struct read_block *b, const size_t *pts, struct point_result *r);
+
+/* One request; false when the connection can no longer be trusted. */
+static bool
+read_one_block(struct executor *ex, size_t device, struct driver_conn *conn,
+    const struct read_block *b, const size_t *pts, struct point_result *r)
+{
+	uint16_t regs[READPLAN_MAX_BITS];
+	struct collect_error err = { 0 };
+	int rc = ex->drv->read(conn, b->table, b->address, b->count, regs,
+	    &err);
+	int64_t ts = clock_real_us(ex->clk);
+
+	if (rc == 0) {
+		decode_block(ex, b, pts, regs, ts, r);
+		return true;
+	}
+	if (b->n > 1 && err.code == COLLECT_EXCEPTION && err.detail == 2)
+		return split_block(ex, device, conn, b, pts, r);
+	fail_block(b, pts, ts, &err, r);
+	return !is_connection_error(err.code);
+}
+
+static bool
+split_block(struct executor *ex, size_t device, struct driver_conn *conn,
+    const struct read_block *b, const size_t *pts, struct point_result *r)
+{
+	bool healthy = true;
+
+	pthread_mutex_lock(&ex->lock);
+	for (size_t j = 0; j < b->n; j++)
+		ex->alone[pts[b->first + j]] = 1;
+	pthread_mutex_unlock(&ex->lock);
+	log_event(LOG_WARN, "read_split", "{s:s,s:s,s:s,s:i,s:i}",
+	    "connector", line_id(ex, device), "device", device_id(ex, device),
+	    "table", modbus_table_name(b->table), "address", b->address,
+	    "count", b->count);
+	for (size_t j = 0; j < b->n; j++) {
+		const struct point *p = &ex->m->points[pts[b->first + j]];
+		struct read_block one = { b->table, p->address,
+		    point_width(p), b->first + j, 1 };
+
+		if (!healthy)
+			fail_closed(&one, pts, clock_real_us(ex->clk), r);
+		else
+			healthy = read_one_block(ex, device, conn, &one, pts, r);
+	}
+	return healthy;
+}
+
 /*
  * Run one read task on an open connection.  Returns false when the
- * connection can no longer be trusted (timeout, reset, wrong reply): the
- * session then closes it rather than read a desynchronised stream again.
+ * connection can no longer be trusted (timeout, reset, a reply with the
+ * wrong transaction or unit id): the session then closes it rather than
+ * read a desynchronised stream again.
  */
 static bool
 run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
@@ -502,35 +514,22 @@ run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
 {
 	struct read_block *blocks = xcalloc(t->npoints, sizeof *blocks);
 	struct point_result *r = xcalloc(t->npoints, sizeof *r);
-	uint16_t regs[MAX_READ_BITS];
 	bool healthy = true;
 	size_t nb, errors = 0;
 
 	log_event(LOG_DEBUG, "task_start", "{s:s,s:s,s:I,s:I}",
 	    "connector", line_id(ex, device), "device", device_id(ex, device),
 	    "task", (json_int_t)t->id, "points", (json_int_t)t->npoints);
-	nb = plan_reads(ex->m, t->points, t->npoints, blocks);
+	pthread_mutex_lock(&ex->lock);
+	nb = readplan_build(ex->m, ex->alone, t->points, t->npoints, blocks);
+	pthread_mutex_unlock(&ex->lock);
 	for (size_t i = 0; i < nb; i++) {
-		struct collect_error err = { 0 };
-		struct read_block *b = &blocks[i];
-
-		if (!healthy) {
-			err.code = COLLECT_IO;
-			str_copy(err.text, "connection closed after an "
-			    "earlier error", sizeof err.text);
-			fail_block(b, t->points, clock_real_us(ex->clk), &err, r);
-			continue;
-		}
-		int rc = ex->drv->read(conn, b->table, b->address, b->count,
-		    regs, &err);
-		int64_t ts = clock_real_us(ex->clk);
-		if (rc == 0) {
-			decode_block(ex, b, t->points, regs, ts, r);
-		} else {
-			fail_block(b, t->points, ts, &err, r);
-			if (is_connection_error(err.code))
-				healthy = false;
-		}
+		if (healthy)
+			healthy = read_one_block(ex, device, conn, &blocks[i],
+			    t->points, r);
+		else
+			fail_closed(&blocks[i], t->points,
+			    clock_real_us(ex->clk), r);
 	}
 	for (size_t i = 0; i < t->npoints; i++)
 		if (!r[i].ok)
@@ -606,6 +605,21 @@ session_connect_failed(struct executor *ex, size_t device,
 	report_state(ex, device, s, err);
 }
 
+/* Another device of device's line has tasks and may connect.  Lock held. */
+static bool
+others_waiting(struct executor *ex, size_t device)
+{
+	size_t line = ex->m->devices[device].connector;
+	int64_t now = clock_mono_ms(ex->clk);
+
+	for (size_t i = 0; i < ex->m->ndevices; i++)
+		if (i != device && ex->m->devices[i].connector == line &&
+		    ex->devs[i].queued > 0 &&
+		    ex->devs[i].hard_error_until <= now)
+			return true;
+	return false;
+}
+
 static void
 session_run(struct executor *ex, size_t device)
 {
@@ -631,15 +645,29 @@ session_run(struct executor *ex, size_t device)
 	report_state(ex, device, DEVICE_CONNECTED, NULL);
 
 	pthread_mutex_lock(&ex->lock);
-	int64_t keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
+	int64_t started = clock_mono_ms(ex->clk);
+	int64_t keep_until = started + ex->p.keep_alive_ms;
+	const char *reason = "keep_alive";
 	while (healthy && !ex->stopping) {
 		struct task *t = d->head;
 
 		if (t == NULL) {
-			if (clock_mono_ms(ex->clk) >= keep_until)
+			int64_t now = clock_mono_ms(ex->clk);
+			int64_t until = keep_until;
+
+			if (line->max_hold_ms > 0 &&
+			    others_waiting(ex, device)) {
+				if (now >= started + line->max_hold_ms) {
+					reason = "max_hold";
+					break;
+				}
+				until = earliest(until,
+				    started + line->max_hold_ms);
+			}
+			if (now >= keep_until)
 				break;
 			clock_timedwait(ex->clk, &ex->changed, &ex->lock,
-			    keep_until);
+			    until);
 			continue;
 		}
 		d->head = t->next;
@@ -659,7 +687,7 @@ session_run(struct executor *ex, size_t device)
 	ex->drv->close(conn);
 	log_event(healthy ? LOG_INFO : LOG_WARN, "disconnect",
 	    "{s:s,s:s,s:s}", "connector", line->id, "device", dev->id,
-	    "reason", healthy ? "keep_alive" : "error");
+	    "reason", healthy ? reason : "error");
 	pthread_mutex_lock(&ex->lock);
 	session_end(ex, device);
 	s = d->state;
@@ -688,6 +716,7 @@ executor_new(const struct model *m, const struct executor_params *params,
 	pthread_mutex_init(&ex->lock, NULL);
 	clock_cond_init(&ex->changed);
 	ex->devs = xcalloc(m->ndevices + 1, sizeof *ex->devs);
+	ex->alone = xcalloc(m->npoints + 1, sizeof *ex->alone);
 	ex->lines = xcalloc(m->nconnectors + 1, sizeof *ex->lines);
 	for (size_t i = 0; i < m->nconnectors; i++)
 		ex->lines[i].busy_device = -1;
@@ -779,6 +808,17 @@ executor_queued(struct executor *ex, size_t device)
 	return n;
 }
 
+char *
+executor_describe_plan(struct executor *ex, size_t device)
+{
+	char *plan;
+
+	pthread_mutex_lock(&ex->lock);
+	plan = readplan_describe(ex->m, device, ex->alone);
+	pthread_mutex_unlock(&ex->lock);
+	return plan;
+}
+
 int
 executor_threads(struct executor *ex)
 {
@@ -820,6 +860,7 @@ executor_free(struct executor *ex)
 		    "executor stopping");
 	free(ex->zombies);
 	free(ex->devs);
+	free(ex->alone);
 	free(ex->lines);
 	pthread_cond_destroy(&ex->changed);
 	pthread_mutex_destroy(&ex->lock);

@@ -81,6 +81,13 @@ bool executor_task_queued(struct executor *ex, size_t device, uint64_t id);
 /* Tasks waiting for device (queued, not yet started). */
 size_t executor_queued(struct executor *ex, size_t device);
 
+/*
+ * The requests a read of every point of device becomes now, one a line,
+ * including splits learned from devices that refused a merged read
+ * (malloc'ed).
+ */
+char *executor_describe_plan(struct executor *ex, size_t device);
+
 /* Current threads in the pool (rule 8), for tests and the status screen. */
 int executor_threads(struct executor *ex);
 

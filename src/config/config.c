@@ -54,7 +54,7 @@ struct ctx {
 	struct jsonpos pos;
 };
 
-enum want { W_STRING, W_INTEGER, W_NUMBER, W_OBJECT, W_ARRAY };
+enum want { W_STRING, W_INTEGER, W_NUMBER, W_OBJECT, W_ARRAY, W_BOOLEAN };
 
 /* Ids of one section, sorted for duplicate detection and lookup. */
 struct id_ref {
@@ -227,6 +227,8 @@ want_name(enum want w)
 		return _("a number");
 	case W_OBJECT:
 		return _("an object");
+	case W_BOOLEAN:
+		return _("a boolean");
 	case W_ARRAY:
 		break;
 	}
@@ -245,6 +247,8 @@ has_type(const json_t *v, enum want w)
 		return json_is_number(v);
 	case W_OBJECT:
 		return json_is_object(v);
+	case W_BOOLEAN:
+		return json_is_boolean(v);
 	case W_ARRAY:
 		break;
 	}
@@ -421,6 +425,19 @@ get_string(const struct ctx *c, json_t *obj, const char *path,
 		return -1;
 	}
 	str_copy(dst, s, len);
+	return 1;
+}
+
+static int
+get_bool(const struct ctx *c, json_t *obj, const char *path, const char *key,
+    int flags, int *out)
+{
+	char cpath[PATH_LEN];
+	json_t *v = get_typed(c, obj, path, key, flags, W_BOOLEAN, cpath);
+
+	if (v == NULL)
+		return json_object_get(obj, key) == NULL ? 0 : -1;
+	*out = json_is_true(v);
 	return 1;
 }
 
@@ -825,7 +842,7 @@ check_app(const struct ctx *c, json_t *root, struct app_config *app)
 
 static const char *const tcp_keys[] = { "host", "port", NULL };
 static const char *const rtu_keys[] = { "serial", "baud", "parity",
-    "data_bits", "stop_bits", NULL };
+    "data_bits", "stop_bits", "rs485", "rts", "inter_frame_delay_ms", NULL };
 
 static void
 check_tcp(const struct ctx *c, json_t *o, const char *path,
@@ -845,6 +862,7 @@ check_rtu(const struct ctx *c, json_t *o, const char *path,
     struct connector *cn)
 {
 	static const char *const parities[] = { "N", "E", "O", NULL };
+	static const char *const rts_modes[] = { "none", "up", "down", NULL };
 	long long n;
 	int k;
 
@@ -859,6 +877,12 @@ check_rtu(const struct ctx *c, json_t *o, const char *path,
 		cn->data_bits = (int)n;
 	if (get_int(c, o, path, "stop_bits", OPT, 1, 2, &n) == 1)
 		cn->stop_bits = (int)n;
+	get_bool(c, o, path, "rs485", OPT, &cn->rs485);
+	if (get_enum(c, o, path, "rts", OPT, rts_modes, &k) == 1)
+		cn->rts = (enum rts_mode)k;
+	if (get_int(c, o, path, "inter_frame_delay_ms", OPT, 0, 10000,
+	    &n) == 1)
+		cn->inter_frame_delay_ms = (int)n;
 }
 
 static void
@@ -867,7 +891,8 @@ check_connector(const struct ctx *c, json_t *o, const char *path,
 {
 	static const char *const keys[] = { "id", "kind", "host", "port",
 	    "serial", "baud", "parity", "data_bits", "stop_bits",
-	    "timeout_ms", NULL };
+	    "rs485", "rts", "inter_frame_delay_ms", "timeout_ms",
+	    "max_hold_ms", NULL };
 	static const char *const kinds[] = { "tcp", "rtu", NULL };
 	long long n;
 	int k;
@@ -880,6 +905,8 @@ check_connector(const struct ctx *c, json_t *o, const char *path,
 	get_id(c, o, path, "id", REQ, cn->id);
 	if (get_int(c, o, path, "timeout_ms", OPT, 1, TIMEOUT_MS_MAX, &n) == 1)
 		cn->timeout_ms = (int)n;
+	if (get_int(c, o, path, "max_hold_ms", OPT, 0, 3600000, &n) == 1)
+		cn->max_hold_ms = n;
 	if (get_enum(c, o, path, "kind", REQ, kinds, &k) != 1)
 		return;
 	cn->kind = k == 0 ? CONNECTOR_TCP : CONNECTOR_RTU;

@@ -32,6 +32,11 @@ struct connector {
 	int data_bits;              /* rtu: 7 or 8 */
 	int stop_bits;              /* rtu: 1 or 2 */
 	int timeout_ms;             /* response timeout, default 1000 */
+	int64_t max_hold_ms;        /* most a device may hold the line while
+	                               others wait; 0 = no limit (rule 4 as is) */
+	int rs485;                  /* rtu: switch the port to RS-485 mode */
+	enum rts_mode { RTS_NONE, RTS_UP, RTS_DOWN } rts;  /* rtu: RTS control */
+	int inter_frame_delay_ms;   /* rtu: silence added between frames */
 };
 
 /* A logical device: one Modbus unit on one line. */

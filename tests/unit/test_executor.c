@@ -430,6 +430,154 @@ test_stop_cancels_queued(void **state)
 	free_model(m);
 }
 
+/* Rule 4 to the millisecond: a task at 9.9 s extends the keep-alive. */
+static void
+test_keep_alive_extended_at_9900(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct driver_mem_stats st;
+	size_t p = 0;
+
+	(void)state;
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	executor_submit_read(ex, 0, &p, 1);
+	assert_true(wait_count(read_ok, 0, 1));
+	clock_virtual_advance(clk, 9900);
+	executor_submit_read(ex, 0, &p, 1);
+	assert_true(wait_count(read_ok, 0, 2));
+	clock_virtual_advance(clk, 9999);       /* 19.899 s: still open */
+	settle();
+	assert_int_equal(read_state(0), DEVICE_CONNECTED);
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.closes, 0);
+	clock_virtual_advance(clk, 1);          /* 19.900 s: closes */
+	assert_true(wait_state(0, DEVICE_IDLE));
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.opens, 1);
+	assert_int_equal(st.closes, 1);
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* Rule 5 to the millisecond: not at guard - 1 ms, at guard exactly. */
+static void
+test_guard_to_the_millisecond(void **state)
+{
+	size_t lines[] = { 0, 0 };
+	struct model *m = make_model(2, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	size_t p0 = 0, p1 = 1;
+
+	(void)state;
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	executor_submit_read(ex, 0, &p0, 1);
+	assert_true(wait_count(read_ok, 0, 1));
+	clock_virtual_advance(clk, 10000);      /* closes at exactly 10 s */
+	assert_true(wait_state(0, DEVICE_IDLE));
+	executor_submit_read(ex, 1, &p1, 1);
+	clock_virtual_advance(clk, 19999);
+	settle();
+	assert_int_equal(read_ok(1), 0);
+	clock_virtual_advance(clk, 1);
+	assert_true(wait_count(read_ok, 1, 1));
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* Optional max hold: a busy device yields the line to one that waits. */
+static void
+test_max_hold_yields_line(void **state)
+{
+	size_t lines[] = { 0, 0 };
+	struct model *m = make_model(2, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	size_t p0 = 0, p1 = 1;
+
+	(void)state;
+	m->connectors[0].max_hold_ms = 3000;
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	executor_submit_read(ex, 0, &p0, 1);
+	assert_true(wait_count(read_ok, 0, 1));
+	executor_submit_read(ex, 1, &p1, 1);
+	for (int i = 2; i <= 3; i++) {          /* dev0 polled every second */
+		clock_virtual_advance(clk, 1000);
+		executor_submit_read(ex, 0, &p0, 1);
+		assert_true(wait_count(read_ok, 0, i));
+	}
+	assert_int_equal(read_state(0), DEVICE_CONNECTED);
+	clock_virtual_advance(clk, 1000);       /* held 3 s, dev1 waits */
+	assert_true(wait_state(0, DEVICE_IDLE));
+	clock_virtual_advance(clk, params.guard_ms);
+	assert_true(wait_count(read_ok, 1, 1));
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* Exception 02 on a merged read: split, read singly, and remember. */
+static void
+test_split_after_exception_02(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct driver_mem_stats st;
+	size_t pts[3] = { 0, 1, 2 };
+	char *plan;
+
+	(void)state;
+	/* Three adjacent u16 points of one device: 10, 11, 12. */
+	m->npoints = 3;
+	m->points = xrealloc(m->points, 3 * sizeof *m->points);
+	for (int i = 1; i < 3; i++) {
+		m->points[i] = m->points[0];
+		snprintf(m->points[i].id, MODEL_ID_MAX, "p%d", i);
+		m->points[i].address = 10 + i;
+	}
+	for (int i = 0; i < 3; i++)
+		driver_mem_set(drv, 0, TABLE_HOLDING_REGISTER, 10 + i,
+		    (uint16_t)(100 + i));
+	driver_mem_limit_read(drv, 0, 1);
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	plan = executor_describe_plan(ex, 0);
+	assert_non_null(strstr(plan, "holding_register 10+3: p0 p1 p2"));
+	free(plan);
+
+	executor_submit_read(ex, 0, pts, 3);
+	assert_true(wait_count(read_ok, 0, 3));
+	assert_int_equal(read_failed(0), 0);
+	assert_int_equal(read_state(0), DEVICE_CONNECTED);  /* kept */
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.reads, 4);          /* 1 merged + 3 single */
+	plan = executor_describe_plan(ex, 0);
+	assert_non_null(strstr(plan, "holding_register 11+1: p1"));
+	free(plan);
+
+	executor_submit_read(ex, 0, pts, 3);    /* remembered: no retry */
+	assert_true(wait_count(read_ok, 0, 6));
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.reads, 7);
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 int
 main(void)
 {
@@ -441,6 +589,10 @@ main(void)
 		cmocka_unit_test_setup(test_parallel_lines, setup),
 		cmocka_unit_test_setup(test_read_error_recorded, setup),
 		cmocka_unit_test_setup(test_stop_cancels_queued, setup),
+		cmocka_unit_test_setup(test_keep_alive_extended_at_9900, setup),
+		cmocka_unit_test_setup(test_guard_to_the_millisecond, setup),
+		cmocka_unit_test_setup(test_max_hold_yields_line, setup),
+		cmocka_unit_test_setup(test_split_after_exception_02, setup),
 	};
 
 	return cmocka_run_group_tests_name("executor", tests, NULL, NULL);

@@ -1,0 +1,105 @@
+/*
+ * readplan.c: merging points into Modbus requests (see readplan.h).
+ *
+ * Sorting then one linear pass: a point joins the previous block when it is
+ * in the same table, starts at or before the block's end (no gap), and the
+ * grown block stays within the read limit.  The same function builds the
+ * plan the executor runs and the plan `jope-smb plan` prints, so what an
+ * engineer reads is what the device is sent.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect/readplan.h"
+#include "core/util.h"
+
+static int
+cmp_points(const void *a, const void *b, void *ctx)
+{
+	const struct model *m = ctx;
+	const struct point *pa = &m->points[*(const size_t *)a];
+	const struct point *pb = &m->points[*(const size_t *)b];
+
+	if (pa->table != pb->table)
+		return (int)pa->table - (int)pb->table;
+	if (pa->address != pb->address)
+		return pa->address - pb->address;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static int
+read_limit(enum modbus_table t)
+{
+	return t == TABLE_COIL || t == TABLE_DISCRETE_INPUT ?
+	    READPLAN_MAX_BITS : READPLAN_MAX_REGISTERS;
+}
+
+size_t
+readplan_build(const struct model *m, const unsigned char *alone, size_t *pts,
+    size_t n, struct read_block *blocks)
+{
+	size_t nb = 0;
+	bool prev_alone = false;
+
+	qsort_r(pts, n, sizeof *pts, cmp_points, (void *)m);
+	for (size_t i = 0; i < n; i++) {
+		const struct point *p = &m->points[pts[i]];
+		int w = point_width(p);
+		struct read_block *b = nb > 0 ? &blocks[nb - 1] : NULL;
+		bool this_alone = alone != NULL && alone[pts[i]];
+
+		if (b != NULL && !this_alone && !prev_alone &&
+		    b->table == p->table &&
+		    p->address <= b->address + b->count &&
+		    p->address + w - b->address <= read_limit(p->table)) {
+			int end = p->address + w;
+
+			if (end > b->address + b->count)
+				b->count = end - b->address;
+			b->n++;
+			continue;
+		}
+		blocks[nb++] = (struct read_block){ p->table, p->address, w,
+		    i, 1 };
+		prev_alone = this_alone;
+	}
+	return nb;
+}
+
+char *
+readplan_describe(const struct model *m, size_t device,
+    const unsigned char *alone)
+{
+	size_t *pts = xcalloc(m->npoints + 1, sizeof *pts);
+	struct read_block *blocks = xcalloc(m->npoints + 1, sizeof *blocks);
+	size_t n = 0, nb, len = 0, cap = 256;
+	char *out = xmalloc(cap);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < m->npoints; i++)
+		if (m->points[i].device == device)
+			pts[n++] = i;
+	nb = readplan_build(m, alone, pts, n, blocks);
+	for (size_t i = 0; i < nb; i++) {
+		const struct read_block *b = &blocks[i];
+		char line[160];
+		int k = snprintf(line, sizeof line, "%s %d+%d:",
+		    modbus_table_name(b->table), b->address, b->count);
+
+		for (size_t j = 0; j < b->n && k > 0 &&
+		    (size_t)k < sizeof line; j++)
+			k += snprintf(line + k, sizeof line - (size_t)k, " %s",
+			    m->points[pts[b->first + j]].id);
+		size_t need = strlen(line) + 2;
+		while (len + need >= cap)
+			out = xrealloc(out, cap *= 2);
+		len += (size_t)snprintf(out + len, cap - len, "%s\n", line);
+	}
+	free(pts);
+	free(blocks);
+	return out;
+}
