@@ -15,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collect/driver.h"
 #include "core/util.h"
 
 struct driver_conn {
 	modbus_t *ctx;
+	int inter_frame_delay_ms;       /* rtu: silence before each request */
 };
 
 const char *
@@ -96,6 +98,57 @@ new_context(const struct connector *line)
 	    line->data_bits, line->stop_bits);
 }
 
+/*
+ * RS-485 mode and RTS control need ioctls that only real serial ports
+ * answer; a pseudo-terminal or a USB adapter without them says ENOTTY.
+ * Say so in words an engineer can act on, instead of a bare errno.
+ */
+static int
+apply_serial_options(modbus_t *mb, const struct connector *line,
+    struct collect_error *err)
+{
+	char msg[512];
+
+	if (line->rs485 &&
+	    modbus_rtu_set_serial_mode(mb, MODBUS_RTU_RS485) != 0) {
+		int e = errno;
+
+		err->code = COLLECT_IO;
+		err->detail = e;
+		snprintf(msg, sizeof msg,
+		    "connect: %s does not support RS-485 mode (%s); set "
+		    "\"rs485\": false for connector %s", line->serial,
+		    e == ENOTTY ? "not a serial port with RS-485" :
+		    strerror(e), line->id);
+		str_copy(err->text, msg, sizeof err->text);
+		return -1;
+	}
+	if (line->rts != RTS_NONE && modbus_rtu_set_rts(mb,
+	    line->rts == RTS_UP ? MODBUS_RTU_RTS_UP : MODBUS_RTU_RTS_DOWN) !=
+	    0) {
+		int e = errno;
+
+		err->code = COLLECT_IO;
+		err->detail = e;
+		snprintf(msg, sizeof msg,
+		    "connect: %s does not support RTS control (%s); set "
+		    "\"rts\": \"none\" for connector %s", line->serial,
+		    e == ENOTTY ? "not a serial port" : strerror(e), line->id);
+		str_copy(err->text, msg, sizeof err->text);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
 static int
 modbus_open(void *ctx, const struct connector *line, const struct device *dev,
     struct driver_conn **out, struct collect_error *err)
@@ -123,8 +176,16 @@ modbus_open(void *ctx, const struct connector *line, const struct device *dev,
 			err->code = COLLECT_CONNECT_REFUSED;
 		return -1;
 	}
+	if (line->kind == CONNECTOR_RTU && apply_serial_options(mb, line,
+	    err) != 0) {
+		modbus_close(mb);
+		modbus_free(mb);
+		return -1;
+	}
 	*out = xcalloc(1, sizeof **out);
 	(*out)->ctx = mb;
+	(*out)->inter_frame_delay_ms = line->kind == CONNECTOR_RTU ?
+	    line->inter_frame_delay_ms : 0;
 	return 0;
 }
 
@@ -135,6 +196,8 @@ modbus_read(struct driver_conn *conn, enum modbus_table table, int address,
 	uint8_t bits[MODBUS_MAX_READ_BITS];
 	int rc;
 
+	if (conn->inter_frame_delay_ms > 0)
+		sleep_ms(conn->inter_frame_delay_ms);
 	switch (table) {
 	case TABLE_COIL:
 	case TABLE_DISCRETE_INPUT:
