@@ -29,6 +29,16 @@ pass "usage errors exit 2"
 "$JOPE" check-config -c "$top_srcdir/config" >"$T/out" || fail "example config invalid: $(cat "$T/out")"
 pass "shipped configurations are valid"
 
+# Capacity planning: a guard so long that the shared oven line cannot keep
+# up is a warning naming the line and the devices; the config stays valid.
+"$JOPE" check-config -c "$top_srcdir/config" -s 40 >"$T/out" || fail "capacity warning changed the exit status"
+grep -q 'warning: line oven-line: .*oven-a.*miss periods' "$T/out" || { cat "$T/out"; fail "no capacity warning for oven-line"; }
+"$JOPE" check-config -c "$top_srcdir/config" -s 40 --json >"$T/out.json"
+[ "$(jq '[.warnings[] | select(.connector == "oven-line")] | length' "$T/out.json")" -eq 2 ] || fail "--json warnings"
+"$JOPE" check-config -c "$top_srcdir/config" >"$T/out"
+! grep -q warning "$T/out" || fail "the shipped example has capacity warnings"
+pass "capacity warnings"
+
 # A config with several mistakes: every one listed as file:line:column.
 mkdir -p "$T/bad"
 cp "$top_srcdir/config/demo/app.json" "$T/bad/"
