@@ -1,1 +1,663 @@
-/* placeholder: being written */
+/*
+ * app.c: the console's event loop, bars and dialogs around the screens.
+ *
+ * ui_run is the only code in the program that calls curses, and it does so
+ * from one thread.  The loop waits in poll() on three descriptors and
+ * nothing else:
+ *
+ *	stdin           keys (read with getch in nodelay mode until ERR)
+ *	state wake fd   the engine published something: drain, copy one
+ *	                consistent snapshot, redraw once
+ *	signal pipe     SIGWINCH, SIGTERM, SIGHUP, SIGINT: the handlers only
+ *	                set a flag and write one byte here (self-pipe)
+ *
+ * with a timeout at the next whole second for the clock and the ages.
+ * Every wake-up ends in at most one redraw: erase, draw every band from the
+ * snapshot, wnoutrefresh, doupdate.  A resize (SIGWINCH or KEY_RESIZE) is
+ * handled here and only here: resizeterm, new layout, full repaint.
+ *
+ * Our handlers are installed before the terminal is opened, so ncurses
+ * leaves SIGWINCH, SIGINT and SIGTERM to us, and restored after endwin.
+ * The terminal is in raw mode: Ctrl-C arrives as a key (and asks to quit
+ * like q), Ctrl-Z cannot stop the process (that would stop collection with
+ * it) and Ctrl-S cannot freeze our output.
+ *
+ *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
+ *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
+ *	F1, ?           help
+ *	Ctrl-L          repaint everything
+ *	anything else   to the screen (move, read now)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include "core/i18n.h"
+#include "core/util.h"
+#include "ui/dialog.h"
+#include "ui/draw.h"
+#include "ui/layout.h"
+#include "ui/screen.h"
+#include "ui/text.h"
+#include "ui/theme.h"
+#include "ui/ui.h"
+
+#define MESSAGE_US (5 * 1000000)        /* how long a key's message shows */
+#define DISK_REFRESH_US (10 * 1000000)  /* fallback statvfs, at most this often */
+#define IDLE_READS_MAX 100              /* readable stdin with no key: EOF */
+
+static volatile sig_atomic_t got_winch, got_term, got_hup, got_int;
+static int sig_wfd = -1;
+
+static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
+#define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
+
+struct app {
+	const struct ui_config *cfg;
+	SCREEN *term;
+	struct screen *screen;
+	struct dialog dialog;
+	struct snapshot snap;
+	struct sigaction old_sa[NSIGNALS];
+	int sigpipe[2];
+	bool dirty, repaint, done;
+	int status;             /* what ui_run returns */
+	int idle_reads;
+	char message[160];
+	bool message_bad;
+	int64_t message_until;
+	int64_t disk_free, disk_checked;
+};
+
+/* One entry of the function-key bar. */
+struct fkey {
+	const char *key, *label;
+};
+
+static const struct fkey main_keys[] = {
+	{ "F1", N_("Help") }, { "F5", N_("Read now") }, { "F10", N_("Quit") },
+};
+static const struct fkey quit_keys[] = {
+	{ "y", N_("Yes") }, { "n", N_("No") },
+};
+
+/* Indexed by enum link_state. */
+static const char *const link_names[] = {
+	N_("not configured"), N_("unknown"), N_("up"), N_("degraded"),
+	N_("down")
+};
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	ssize_t n = 0;
+
+	if (sig == SIGWINCH)
+		got_winch = 1;
+	else if (sig == SIGTERM)
+		got_term = 1;
+	else if (sig == SIGHUP)
+		got_hup = 1;
+	else if (sig == SIGINT)
+		got_int = 1;
+	if (sig_wfd >= 0)
+		n = write(sig_wfd, "s", 1);
+	(void)n;
+	errno = saved;
+}
+
+static int
+pipe_open(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	}
+	return 0;
+}
+
+static void
+pipe_drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		continue;
+}
+
+static void
+signals_install(struct app *a)
+{
+	struct sigaction sa;
+
+	got_winch = got_term = got_hup = got_int = 0;
+	sig_wfd = a->sigpipe[1];
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaction(handled_signals[i], &sa, &a->old_sa[i]);
+}
+
+static void
+signals_restore(struct app *a)
+{
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaction(handled_signals[i], &a->old_sa[i], NULL);
+	sig_wfd = -1;
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+app_message(struct app *a, const char *text, bool bad)
+{
+	snprintf(a->message, sizeof a->message, "%s", text);
+	a->message_bad = bad;
+	a->message_until = now_us() + MESSAGE_US;
+}
+
+static int
+term_open(struct app *a)
+{
+	const char *term = getenv("TERM");
+
+	a->term = newterm(NULL, stdout, stdin);
+	if (a->term == NULL) {
+		fprintf(stderr, _("jope-smb: cannot use the terminal "
+		    "(TERM=%s)\n"), term != NULL ? term : "");
+		return -1;
+	}
+	set_term(a->term);
+	raw();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(50);
+	curs_set(0);
+	theme_init(a->cfg->model->app.theme);
+	bkgdset(' ' | theme_attr(ROLE_NORMAL));
+	return 0;
+}
+
+/* Take the terminal's new size (SIGWINCH) and repaint everything. */
+static void
+term_resize(struct app *a)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	else if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	a->repaint = a->dirty = true;
+}
+
+/* Free disk: the engine's figure, or our own statvfs when it has none. */
+static int64_t
+disk_free(struct app *a, int64_t now)
+{
+	char dir[4096];
+
+	if (a->snap.disk_free_bytes >= 0)
+		return a->snap.disk_free_bytes;
+	if (a->cfg->spool_path == NULL || a->cfg->spool_path[0] == '\0')
+		return -1;
+	if (a->disk_checked != 0 && now - a->disk_checked < DISK_REFRESH_US)
+		return a->disk_free;
+	a->disk_checked = now;
+	a->disk_free = disk_free_bytes(a->cfg->spool_path);
+	if (a->disk_free < 0) {
+		str_copy(dir, a->cfg->spool_path, sizeof dir);
+		a->disk_free = disk_free_bytes(dirname(dir));
+	}
+	return a->disk_free;
+}
+
+static const char *
+link_label(enum link_state s)
+{
+	if ((size_t)s >= ARRAY_LEN(link_names))
+		return "?";
+	return _(link_names[s]);
+}
+
+/* A bar of items fitted by layout_status, drawn left to right. */
+#define BAR_MAX 6
+struct bar {
+	char long_text[BAR_MAX][192], short_text[BAR_MAX][192];
+	struct status_item item[BAR_MAX];
+	size_t n;
+};
+
+static void
+bar_add(struct bar *b, int priority, const char *long_text,
+    const char *short_text)
+{
+	if (b->n >= BAR_MAX)
+		return;
+	snprintf(b->long_text[b->n], sizeof b->long_text[0], "%s", long_text);
+	snprintf(b->short_text[b->n], sizeof b->short_text[0], "%s",
+	    short_text != NULL ? short_text : long_text);
+	b->item[b->n].long_w = text_width(b->long_text[b->n]);
+	b->item[b->n].short_w = text_width(b->short_text[b->n]);
+	b->item[b->n].priority = priority;
+	b->n++;
+}
+
+/* Draw the fitted items from x; returns the column after the last one. */
+static int
+bar_draw(struct bar *b, int y, int x, int width, attr_t attr)
+{
+	const int sep = 2;
+
+	layout_status(b->item, b->n, width, sep);
+	for (size_t i = 0; i < b->n; i++) {
+		const char *t;
+		int w;
+
+		if (b->item[i].fit == STATUS_HIDDEN)
+			continue;
+		t = b->item[i].fit == STATUS_LONG ? b->long_text[i] :
+		    b->short_text[i];
+		w = text_width(t);
+		draw_text(stdscr, y, x, w, attr, ALIGN_LEFT, t);
+		x += w + sep;
+	}
+	return x;
+}
+
+static void
+draw_header(struct app *a, const struct rect *r, int64_t now)
+{
+	const struct app_config *app = &a->cfg->model->app;
+	struct bar b;
+	char clock[64], t1[192], t2[192];
+	time_t secs = (time_t)(now / 1000000);
+	struct tm tm;
+	int cw;
+
+	if (r->h <= 0)
+		return;
+	memset(&b, 0, sizeof b);
+	localtime_r(&secs, &tm);
+	strftime(clock, sizeof clock, r->w >= 60 ? "%Y-%m-%d %H:%M:%S" :
+	    "%H:%M:%S", &tm);
+	cw = text_width(clock);
+	draw_text(stdscr, r->y, r->x, r->w, theme_attr(ROLE_HEADER),
+	    ALIGN_LEFT, "");
+	draw_text(stdscr, r->y, r->x + r->w - cw - 1, cw,
+	    theme_attr(ROLE_HEADER_CLOCK), ALIGN_LEFT, clock);
+	bar_add(&b, 3, _("Jope.SMB Console"), "Jope.SMB");
+	snprintf(t1, sizeof t1, _("Site: %s"), app->site);
+	bar_add(&b, 2, t1, app->site);
+	snprintf(t1, sizeof t1, _("Console: %s"), app->console_id);
+	snprintf(t2, sizeof t2, "%s", app->console_id);
+	bar_add(&b, 1, t1, t2);
+	bar_draw(&b, r->y, r->x + 1, r->w - cw - 3, theme_attr(ROLE_HEADER));
+}
+
+static void
+draw_status(struct app *a, const struct rect *r, int64_t now)
+{
+	const struct app_config *app = &a->cfg->model->app;
+	const struct snapshot *s = &a->snap;
+	struct bar b;
+	char t1[192], t2[192], num[32];
+	long long backlog = (long long)(s->spool_samples + s->spool_errors);
+	enum link_state inf = app->inference_endpoint[0] == '\0' ?
+	    LINK_NOT_CONFIGURED : s->inference;
+
+	if (r->h <= 0)
+		return;
+	memset(&b, 0, sizeof b);
+	draw_text(stdscr, r->y, r->x, r->w, theme_attr(ROLE_STATUS),
+	    ALIGN_LEFT, "");
+	snprintf(t1, sizeof t1, _("Inference: %s"), link_label(inf));
+	snprintf(t2, sizeof t2, _("Inference: %s"),
+	    inf == LINK_NOT_CONFIGURED ? _("off") : link_label(inf));
+	bar_add(&b, 2, t1, t2);
+	if (app->historian_conninfo[0] == '\0') {
+		bar_add(&b, 4, _("Historian: local store only"),
+		    _("Historian: local"));
+	} else {
+		snprintf(t1, sizeof t1, _("Historian: %s"),
+		    link_label(s->historian));
+		bar_add(&b, 4, t1, NULL);
+	}
+	format_bytes(num, sizeof num, disk_free(a, now));
+	snprintf(t1, sizeof t1, _("Disk free: %s"), num);
+	snprintf(t2, sizeof t2, _("Disk: %s"), num);
+	bar_add(&b, 3, t1, t2);
+	snprintf(t1, sizeof t1, ngettext("Spool: %lld row waiting",
+	    "Spool: %lld rows waiting", (unsigned long)backlog), backlog);
+	snprintf(t2, sizeof t2, _("Spool: %lld"), backlog);
+	bar_add(&b, 1, t1, t2);
+	snprintf(t1, sizeof t1, _("Operator: %s"),
+	    a->cfg->operator_name != NULL ? a->cfg->operator_name : "?");
+	bar_add(&b, 5, t1, NULL);
+	bar_draw(&b, r->y, r->x + 1, r->w - 2, theme_attr(ROLE_STATUS));
+}
+
+static void
+draw_keys(struct app *a, const struct rect *r, int64_t now)
+{
+	const struct fkey *keys = main_keys;
+	size_t n = ARRAY_LEN(main_keys);
+	int x = r->x, end = r->x + r->w, mw;
+
+	if (r->h <= 0)
+		return;
+	if (a->dialog.kind == DIALOG_QUIT) {
+		keys = quit_keys;
+		n = ARRAY_LEN(quit_keys);
+	}
+	draw_text(stdscr, r->y, r->x, r->w, theme_attr(ROLE_KEY_LABEL),
+	    ALIGN_LEFT, "");
+	for (size_t i = 0; i < n && x < end; i++) {
+		const char *label = _(keys[i].label);
+		int kw = text_width(keys[i].key), lw = text_width(label) + 3;
+
+		if (x + kw + lw > end)
+			break;
+		draw_text(stdscr, r->y, x, kw, theme_attr(ROLE_KEY),
+		    ALIGN_LEFT, keys[i].key);
+		draw_text(stdscr, r->y, x + kw + 1, lw - 1,
+		    theme_attr(ROLE_KEY_LABEL), ALIGN_LEFT, label);
+		x += kw + lw;
+	}
+	if (a->message[0] == '\0' || now >= a->message_until)
+		return;
+	mw = text_width(a->message);
+	if (mw > end - x - 2)
+		mw = end - x - 2;
+	if (mw > 0)
+		draw_text_cut(stdscr, r->y, end - mw - 1, mw,
+		    theme_attr(a->message_bad ? ROLE_BAD : ROLE_KEY_LABEL),
+		    ALIGN_RIGHT, a->message);
+}
+
+/* The notice shown instead of the table, wrapped and centred. */
+static void
+draw_too_small(const struct rect *all)
+{
+	char text[256], line[256];
+	const char *p = text;
+	int n = 0, y;
+
+	snprintf(text, sizeof text, _("Terminal too small: %dx%d, need %dx%d"),
+	    all->w, all->h, LAYOUT_MIN_COLS, LAYOUT_MIN_LINES);
+	if (all->w <= 0 || all->h <= 0)
+		return;
+	for (const char *q = p; *q != '\0'; n++) {
+		q += text_wrap(q, all->w);
+		while (*q == ' ' || *q == '\n')
+			q++;
+	}
+	y = n < all->h ? (all->h - n) / 2 : 0;
+	while (*p != '\0' && y < all->h) {
+		size_t len = text_wrap(p, all->w);
+
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		draw_text(stdscr, y++, 0, all->w, theme_attr(ROLE_WARN),
+		    ALIGN_CENTER, line);
+		p += len;
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+}
+
+static void
+app_redraw(struct app *a)
+{
+	struct layout lo;
+	struct rect all = { 0, 0, LINES, COLS };
+	struct view v;
+	int64_t now = now_us();
+
+	layout_compute(&lo, LINES, COLS);
+	werase(stdscr);
+	if (lo.too_small)
+		draw_too_small(&all);
+	else {
+		memset(&v, 0, sizeof v);
+		v.model = a->cfg->model;
+		v.snap = &a->snap;
+		v.cmdq = a->cfg->cmdq;
+		v.now_us = now;
+		v.area = lo.body;
+		draw_header(a, &lo.header, now);
+		a->screen->draw(a->screen, stdscr, &v);
+		draw_status(a, &lo.status, now);
+		draw_keys(a, &lo.keys, now);
+	}
+	if (a->dialog.kind != DIALOG_NONE)
+		dialog_draw(&a->dialog, stdscr, &all);
+	if (a->repaint)
+		clearok(curscr, TRUE);
+	wnoutrefresh(stdscr);
+	doupdate();
+	a->dirty = a->repaint = false;
+}
+
+static void
+app_key(struct app *a, int ch)
+{
+	struct key_result kr;
+	struct layout lo;
+	struct view v;
+
+	a->dirty = true;
+	if (ch == KEY_RESIZE) {
+		a->repaint = true;
+		return;
+	}
+	if (ch == 12) {         /* Ctrl-L */
+		a->repaint = true;
+		return;
+	}
+	if (ch == 26) {         /* Ctrl-Z: raw mode, so no SIGTSTP */
+		app_message(a, _("The console cannot be suspended: collection "
+		    "would stop."), true);
+		return;
+	}
+	if (ch == 3)            /* Ctrl-C: raw mode, so no SIGINT */
+		ch = 'q';
+	if (a->dialog.kind != DIALOG_NONE) {
+		enum dialog_kind kind = a->dialog.kind;
+
+		if (dialog_key(&a->dialog, ch) == DIALOG_YES &&
+		    kind == DIALOG_QUIT) {
+			a->status = 0;
+			a->done = true;
+		}
+		return;
+	}
+	switch (ch) {
+	case 'q':
+	case 'Q':
+	case KEY_F(10):
+		dialog_open(&a->dialog, DIALOG_QUIT);
+		return;
+	case KEY_F(1):
+	case '?':
+		dialog_open(&a->dialog, DIALOG_HELP);
+		return;
+	default:
+		break;
+	}
+	layout_compute(&lo, LINES, COLS);
+	memset(&v, 0, sizeof v);
+	memset(&kr, 0, sizeof kr);
+	v.model = a->cfg->model;
+	v.snap = &a->snap;
+	v.cmdq = a->cfg->cmdq;
+	v.now_us = now_us();
+	v.area = lo.body;
+	if (a->screen->key(a->screen, ch, &v, &kr) && kr.message[0] != '\0')
+		app_message(a, kr.message, kr.bad);
+}
+
+/* Read every key waiting; returns how many there were. */
+static int
+keys_read(struct app *a)
+{
+	int ch, n = 0;
+
+	while (!a->done && (ch = getch()) != ERR) {
+		app_key(a, ch);
+		n++;
+	}
+	return n;
+}
+
+static void
+signals_check(struct app *a)
+{
+	if (got_term || got_hup) {
+		got_term = got_hup = 0;
+		a->status = 1;
+		a->done = true;
+		return;
+	}
+	if (got_winch) {
+		got_winch = 0;
+		term_resize(a);
+	}
+	if (got_int) {
+		got_int = 0;
+		if (a->dialog.kind != DIALOG_QUIT)
+			dialog_open(&a->dialog, DIALOG_QUIT);
+		a->dirty = true;
+	}
+}
+
+static void
+terminal_lost(struct app *a)
+{
+	a->status = 1;
+	a->done = true;
+}
+
+/* Wait for a key, an engine update, a signal or the next second. */
+static void
+app_wait(struct app *a)
+{
+	struct pollfd pfd[3];
+	int64_t now = now_us();
+	int n, timeout = (int)(1000 - (now / 1000) % 1000) + 5;
+
+	if (a->message[0] != '\0' && now >= a->message_until) {
+		a->message[0] = '\0';
+		a->dirty = true;
+	}
+	pfd[0].fd = STDIN_FILENO;
+	pfd[1].fd = state_wake_fd(a->cfg->state);
+	pfd[2].fd = a->sigpipe[0];
+	for (int i = 0; i < 3; i++) {
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	n = poll(pfd, 3, timeout);
+	if (n < 0 && errno != EINTR) {
+		terminal_lost(a);
+		return;
+	}
+	if (n == 0)
+		a->dirty = true;        /* the clock and the ages moved */
+	if (pfd[2].revents & POLLIN)
+		pipe_drain(a->sigpipe[0]);
+	signals_check(a);
+	if (a->done)
+		return;
+	if (pfd[1].revents & POLLIN) {
+		state_drain_wake(a->cfg->state);
+		state_copy(a->cfg->state, &a->snap);
+		a->dirty = true;
+	}
+	if (pfd[0].revents & POLLIN) {
+		if (keys_read(a) > 0)
+			a->idle_reads = 0;
+		else if (++a->idle_reads >= IDLE_READS_MAX)
+			terminal_lost(a);
+	}
+	if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL))
+		terminal_lost(a);
+}
+
+static void
+app_close(struct app *a)
+{
+	if (a->term != NULL) {
+		endwin();
+		delscreen(a->term);
+		a->term = NULL;
+	}
+	signals_restore(a);
+	close(a->sigpipe[0]);
+	close(a->sigpipe[1]);
+	if (a->screen != NULL)
+		a->screen->free(a->screen);
+	snapshot_free(&a->snap);
+}
+
+int
+ui_run(const struct ui_config *cfg)
+{
+	struct app a;
+
+	memset(&a, 0, sizeof a);
+	a.cfg = cfg;
+	a.disk_free = -1;
+	if (pipe_open(a.sigpipe) != 0) {
+		fprintf(stderr, _("jope-smb: cannot create a pipe: %s\n"),
+		    strerror(errno));
+		return 1;
+	}
+	signals_install(&a);
+	if (term_open(&a) != 0) {
+		app_close(&a);
+		return 1;
+	}
+	a.screen = screen_devices_new(cfg->model);
+	state_drain_wake(cfg->state);
+	state_copy(cfg->state, &a.snap);
+	a.dirty = true;
+	while (!a.done) {
+		if (a.dirty)
+			app_redraw(&a);
+		app_wait(&a);
+	}
+	app_close(&a);
+	return a.status;
+}

@@ -1,1 +1,446 @@
-/* placeholder: being written */
+/*
+ * screen_devices.c: the live device table, the console's main screen.
+ *
+ * One row per device (line, connection state, age of the last poll, last
+ * error), followed by one row per point of that device (value with unit,
+ * age of the sample, quality).  Rows are a flat list built once from the
+ * immutable model; the values come from the state snapshot at every draw,
+ * so the screen never holds a stale copy of anything but the selection.
+ *
+ * Keys (the app handles quit, help and resize first):
+ *
+ *	Up / k, Down / j        move the selection one row
+ *	PgUp, PgDn              move by a page
+ *	Home / g, End / G       first / last row
+ *	r, F5                   read the selected device (or point) now
+ *
+ * The table scrolls to keep the selection visible; the columns come from
+ * layout_table, so a resize only changes the numbers it is drawn with.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/i18n.h"
+#include "core/util.h"
+#include "store/spool.h"
+#include "ui/draw.h"
+#include "ui/screen.h"
+#include "ui/theme.h"
+
+struct row {
+	bool is_point;
+	size_t index;           /* into model.devices or model.points */
+};
+
+struct devices_screen {
+	struct screen base;     /* first: the vtable */
+	const struct model *model;
+	struct row *rows;
+	size_t nrows;
+	size_t sel, top;
+	int page;               /* data rows visible at the last draw */
+};
+
+/* Indexed by enum device_conn_state. */
+static const char *const conn_names[] = {
+	N_("Idle"), N_("Waiting"), N_("Connecting"), N_("Connected"),
+	N_("HardError")
+};
+
+/* Indexed by enum quality. */
+static const char *const quality_names[] = {
+	N_("Good"), N_("Uncertain"), N_("Bad")
+};
+
+static const char *
+conn_label(enum device_conn_state c, enum theme_role *role)
+{
+	switch (c) {
+	case DEVICE_CONNECTED:
+		*role = ROLE_GOOD;
+		break;
+	case DEVICE_WAITING:
+	case DEVICE_CONNECTING:
+		*role = ROLE_WARN;
+		break;
+	case DEVICE_HARD_ERROR:
+		*role = ROLE_BAD;
+		break;
+	default:
+		*role = ROLE_DIM;
+		break;
+	}
+	if ((size_t)c >= ARRAY_LEN(conn_names))
+		return "?";
+	return _(conn_names[c]);
+}
+
+static const char *
+quality_label(int q, enum theme_role *role)
+{
+	*role = q == QUALITY_GOOD ? ROLE_GOOD :
+	    q == QUALITY_UNCERTAIN ? ROLE_WARN : ROLE_BAD;
+	if (q < 0 || (size_t)q >= ARRAY_LEN(quality_names))
+		return "?";
+	return _(quality_names[q]);
+}
+
+static bool
+is_whole(double x)
+{
+	double a = fabs(x);
+
+	return a - (double)(long long)a < 1e-9 ||
+	    (double)(long long)a + 1.0 - a < 1e-9;
+}
+
+/* Decimals that show a scaled integer register exactly; -1: automatic. */
+static int
+point_decimals(const struct point *p)
+{
+	double s = p->scale, o = p->offset;
+	int d;
+
+	if (p->type == VALUE_BOOL)
+		return 0;
+	if (p->type == VALUE_F32 || p->scale == 0.0)
+		return -1;
+	for (d = 0; d < 4 && !(is_whole(s) && is_whole(o)); d++) {
+		s *= 10.0;
+		o *= 10.0;
+	}
+	return d;
+}
+
+static void
+rows_build(struct devices_screen *ds)
+{
+	const struct model *m = ds->model;
+	size_t n = 0;
+
+	ds->rows = xcalloc(m->ndevices + m->npoints + 1, sizeof *ds->rows);
+	for (size_t d = 0; d < m->ndevices; d++) {
+		ds->rows[n].is_point = false;
+		ds->rows[n++].index = d;
+		for (size_t p = 0; p < m->npoints; p++) {
+			if (m->points[p].device != d)
+				continue;
+			ds->rows[n].is_point = true;
+			ds->rows[n++].index = p;
+		}
+	}
+	ds->nrows = n;
+}
+
+/* The texts and colours of one row, cell by cell. */
+struct cells {
+	char text[COL_COUNT][256];
+	enum theme_role role[COL_COUNT];
+};
+
+static int64_t
+age_of(int64_t now_us, int64_t then_us)
+{
+	if (then_us <= 0)
+		return -1;
+	return now_us > then_us ? now_us - then_us : 0;
+}
+
+static void
+cells_device(struct cells *c, const struct view *v, size_t d)
+{
+	const struct device *dev = &v->model->devices[d];
+	const struct device_state *st = NULL;
+	const char *line = "";
+
+	if (v->snap != NULL && d < v->snap->ndevices)
+		st = &v->snap->devices[d];
+	if (dev->connector < v->model->nconnectors)
+		line = v->model->connectors[dev->connector].id;
+	if (dev->name[0] != '\0' && strcmp(dev->name, dev->id) != 0)
+		snprintf(c->text[COL_NAME], sizeof c->text[0], "%s %s",
+		    dev->id, dev->name);
+	else
+		snprintf(c->text[COL_NAME], sizeof c->text[0], "%s", dev->id);
+	snprintf(c->text[COL_LINE], sizeof c->text[0], "%s", line);
+	if (st == NULL) {
+		format_age(c->text[COL_AGE], sizeof c->text[0], -1);
+		return;
+	}
+	snprintf(c->text[COL_STATE], sizeof c->text[0], "%s",
+	    conn_label(st->conn, &c->role[COL_STATE]));
+	format_age(c->text[COL_AGE], sizeof c->text[0],
+	    age_of(v->now_us, st->last_poll_us));
+	snprintf(c->text[COL_POLLS], sizeof c->text[0], "%llu/%llu",
+	    (unsigned long long)st->polls, (unsigned long long)st->errors);
+	snprintf(c->text[COL_INFO], sizeof c->text[0], "%s", st->last_error);
+	c->role[COL_INFO] = ROLE_BAD;
+	if (st->errors > 0)
+		c->role[COL_POLLS] = ROLE_WARN;
+}
+
+static void
+cells_point(struct cells *c, const struct view *v, size_t p)
+{
+	const struct point *pt = &v->model->points[p];
+	const struct point_state *ps = NULL;
+
+	if (v->snap != NULL && p < v->snap->npoints)
+		ps = &v->snap->points[p];
+	if (pt->name[0] != '\0' && strcmp(pt->name, pt->id) != 0)
+		snprintf(c->text[COL_NAME], sizeof c->text[0], "  %s %s",
+		    pt->id, pt->name);
+	else
+		snprintf(c->text[COL_NAME], sizeof c->text[0], "  %s", pt->id);
+	c->role[COL_NAME] = ROLE_POINT;
+	if (ps == NULL || !ps->has_value) {
+		format_age(c->text[COL_VALUE], sizeof c->text[0], -1);
+		format_age(c->text[COL_AGE], sizeof c->text[0], -1);
+		c->role[COL_VALUE] = ROLE_DIM;
+		return;
+	}
+	format_number(c->text[COL_VALUE], sizeof c->text[0], ps->value,
+	    point_decimals(pt), pt->unit);
+	format_age(c->text[COL_AGE], sizeof c->text[0],
+	    age_of(v->now_us, ps->ts_us));
+	snprintf(c->text[COL_INFO], sizeof c->text[0], "%s",
+	    quality_label(ps->quality, &c->role[COL_INFO]));
+}
+
+static enum text_align
+col_align(enum table_col id)
+{
+	return id == COL_VALUE || id == COL_AGE || id == COL_POLLS ?
+	    ALIGN_RIGHT : ALIGN_LEFT;
+}
+
+/*
+ * One table line: cells padded by a space each side, separators between.
+ * With span set, the value cell (empty on a device row) and the info cell
+ * after it become one, so a device's last error gets both widths.
+ */
+static void
+draw_cells(WINDOW *win, int y, int x0, const struct table_layout *t,
+    const struct cells *c, attr_t base, bool uniform, bool span)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		enum table_col id = t->col[i].id;
+		int x = x0 + t->col[i].x, w = t->col[i].w;
+		attr_t attr = base;
+
+		if (span && id == COL_VALUE && i + 1 < t->ncols &&
+		    t->col[i + 1].id == COL_INFO) {
+			id = COL_INFO;
+			w += 1 + t->col[++i].w;
+		}
+		if (!uniform && c->role[id] != ROLE_NORMAL)
+			attr = theme_attr(c->role[id]);
+		draw_text(win, y, x, w, base, ALIGN_LEFT, "");
+		draw_text_cut(win, y, x + 1, w - 2, attr, col_align(id),
+		    c->text[id]);
+		if (i + 1 < t->ncols)
+			draw_text(win, y, x + w, 1, base, ALIGN_LEFT,
+			    theme_vline());
+	}
+}
+
+static void
+draw_head(WINDOW *win, const struct rect *a, const struct table_layout *t,
+    const struct devices_screen *ds)
+{
+	struct cells c;
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.text[COL_NAME], sizeof c.text[0], "%s %zu/%zu",
+	    _("Device / point"), ds->sel + 1, ds->nrows);
+	/* The position only when the table scrolls and it fits whole. */
+	if (ds->nrows <= (size_t)ds->page ||
+	    text_width(c.text[COL_NAME]) > t->col[0].w - 2)
+		snprintf(c.text[COL_NAME], sizeof c.text[0], "%s",
+		    _("Device / point"));
+	snprintf(c.text[COL_LINE], sizeof c.text[0], "%s", _("Line"));
+	snprintf(c.text[COL_STATE], sizeof c.text[0], "%s", _("State"));
+	snprintf(c.text[COL_VALUE], sizeof c.text[0], "%s", _("Value"));
+	snprintf(c.text[COL_AGE], sizeof c.text[0], "%s", _("Age"));
+	snprintf(c.text[COL_POLLS], sizeof c.text[0], "%s",
+	    _("Polls/errors"));
+	snprintf(c.text[COL_INFO], sizeof c.text[0], "%s",
+	    _("Last error / quality"));
+	draw_text(win, a->y, a->x, a->w, theme_attr(ROLE_TABLE_HEAD),
+	    ALIGN_LEFT, "");
+	draw_cells(win, a->y, a->x, t, &c, theme_attr(ROLE_TABLE_HEAD), true,
+	    false);
+}
+
+static void
+scroll_to_selection(struct devices_screen *ds)
+{
+	size_t page = ds->page > 0 ? (size_t)ds->page : 1;
+
+	if (ds->nrows == 0) {
+		ds->sel = ds->top = 0;
+		return;
+	}
+	if (ds->sel >= ds->nrows)
+		ds->sel = ds->nrows - 1;
+	if (ds->sel < ds->top)
+		ds->top = ds->sel;
+	if (ds->sel >= ds->top + page)
+		ds->top = ds->sel - page + 1;
+	if (ds->nrows <= page)
+		ds->top = 0;
+	else if (ds->top > ds->nrows - page)
+		ds->top = ds->nrows - page;
+}
+
+static void
+devices_draw(struct screen *s, WINDOW *win, const struct view *v)
+{
+	struct devices_screen *ds = (struct devices_screen *)s;
+	const struct rect *a = &v->area;
+	struct table_layout t;
+	struct cells c;
+
+	if (a->h <= 0 || a->w <= 0)
+		return;
+	layout_table(&t, a->w);
+	ds->page = a->h - 1;
+	scroll_to_selection(ds);
+	draw_head(win, a, &t, ds);
+	if (ds->nrows == 0) {
+		if (a->h > 2)
+			draw_text(win, a->y + 2, a->x, a->w,
+			    theme_attr(ROLE_DIM), ALIGN_CENTER,
+			    _("No devices configured."));
+		return;
+	}
+	for (int i = 0; i < ds->page; i++) {
+		size_t r = ds->top + (size_t)i;
+		bool sel = r == ds->sel;
+
+		if (r >= ds->nrows)
+			break;
+		memset(&c, 0, sizeof c);
+		if (ds->rows[r].is_point)
+			cells_point(&c, v, ds->rows[r].index);
+		else
+			cells_device(&c, v, ds->rows[r].index);
+		draw_cells(win, a->y + 1 + i, a->x, &t, &c,
+		    theme_attr(sel ? ROLE_SELECTED : ROLE_NORMAL), sel,
+		    !ds->rows[r].is_point && c.text[COL_INFO][0] != '\0');
+	}
+}
+
+static void
+request_read(struct devices_screen *ds, const struct view *v,
+    struct key_result *out)
+{
+	const struct row *r;
+	struct command cmd;
+	const char *what;
+
+	if (ds->nrows == 0)
+		return;
+	r = &ds->rows[ds->sel];
+	memset(&cmd, 0, sizeof cmd);
+	if (r->is_point) {
+		cmd.kind = CMD_READ_POINT_NOW;
+		cmd.point = r->index;
+		cmd.device = v->model->points[r->index].device;
+		what = v->model->points[r->index].id;
+	} else {
+		cmd.kind = CMD_READ_DEVICE_NOW;
+		cmd.device = r->index;
+		what = v->model->devices[r->index].id;
+	}
+	if (v->cmdq == NULL || !cmdq_push(v->cmdq, &cmd)) {
+		snprintf(out->message, sizeof out->message, "%s",
+		    _("Command queue full, try again."));
+		out->bad = true;
+		return;
+	}
+	snprintf(out->message, sizeof out->message, _("Read requested: %s"),
+	    what);
+}
+
+static void
+move_by(struct devices_screen *ds, long delta)
+{
+	long sel = (long)ds->sel + delta;
+
+	if (ds->nrows == 0)
+		return;
+	if (sel < 0)
+		sel = 0;
+	if (sel >= (long)ds->nrows)
+		sel = (long)ds->nrows - 1;
+	ds->sel = (size_t)sel;
+	scroll_to_selection(ds);
+}
+
+static bool
+devices_key(struct screen *s, int key, const struct view *v,
+    struct key_result *out)
+{
+	struct devices_screen *ds = (struct devices_screen *)s;
+	long page = ds->page > 1 ? ds->page - 1 : 1;
+
+	switch (key) {
+	case KEY_UP:
+	case 'k':
+		move_by(ds, -1);
+		return true;
+	case KEY_DOWN:
+	case 'j':
+		move_by(ds, 1);
+		return true;
+	case KEY_PPAGE:
+		move_by(ds, -page);
+		return true;
+	case KEY_NPAGE:
+	case ' ':
+		move_by(ds, page);
+		return true;
+	case KEY_HOME:
+	case 'g':
+		move_by(ds, -(long)ds->nrows);
+		return true;
+	case KEY_END:
+	case 'G':
+		move_by(ds, (long)ds->nrows);
+		return true;
+	case 'r':
+	case KEY_F(5):
+		request_read(ds, v, out);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+devices_free(struct screen *s)
+{
+	struct devices_screen *ds = (struct devices_screen *)s;
+
+	free(ds->rows);
+	free(ds);
+}
+
+struct screen *
+screen_devices_new(const struct model *m)
+{
+	struct devices_screen *ds = xcalloc(1, sizeof *ds);
+
+	ds->base.draw = devices_draw;
+	ds->base.key = devices_key;
+	ds->base.free = devices_free;
+	ds->model = m;
+	ds->page = 1;
+	rows_build(ds);
+	return &ds->base;
+}

@@ -1,0 +1,217 @@
+# tests/tui/tui_lib.sh: helpers of the console's tmux tests (sourced).
+#
+# A TUI test drives the real console in a detached tmux session on a
+# private tmux socket, against the simulator on loopback ports private to
+# that test, and reads the screen back with capture-pane.  Everything that
+# waits is bounded; everything started is stopped by the EXIT trap, so a
+# failing assertion never leaves a tmux server or a simulator behind.
+#
+# Set before sourcing: TUI_NAME (socket and temp names), TUI_PORT_BASE
+# (the demo's ports N are moved to TUI_PORT_BASE + N % 100).
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+JOPE="$top_builddir/jope-smb"
+SIM="$top_builddir/jope-smb-sim"
+
+command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux is not installed" >&2; exit 77; }
+
+# tmux and the helpers below read UTF-8; the console gets its own locale.
+export LC_ALL=C.UTF-8 LANGUAGE=
+
+TUI_DIR=$(mktemp -d "${TMPDIR:-/tmp}/jope-$TUI_NAME.XXXXXX")
+TUI_SOCK="jope-$TUI_NAME-$$"
+TUI_CFG="$TUI_DIR/cfg"
+TUI_STATE="$TUI_DIR/state"
+TUI_SIM_PID=""
+
+tui_cleanup() {
+    tmux -L "$TUI_SOCK" kill-server >/dev/null 2>&1 || true
+    if [ -n "$TUI_SIM_PID" ]; then
+        kill "$TUI_SIM_PID" 2>/dev/null || true
+        wait "$TUI_SIM_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TUI_DIR"
+}
+trap tui_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+tui_fail() {
+    echo "FAIL: $*" >&2
+    if [ -f "$TUI_DIR/last" ]; then
+        echo "--- last screen ---" >&2
+        cat "$TUI_DIR/last" >&2
+    fi
+    for f in "$TUI_DIR/sim.log" "$TUI_STATE/jope-smb.log"; do
+        [ -f "$f" ] && { echo "--- $f (tail) ---" >&2; tail -n 15 "$f" >&2; }
+    done
+    exit 1
+}
+tui_pass() { echo "ok - $*"; }
+
+# The demo configuration with every TCP port moved to the test's range.
+tui_config() {
+    mkdir -p "$TUI_CFG" "$TUI_STATE"
+    cp "$top_srcdir/config/demo/"*.json "$TUI_CFG/" || tui_fail "no demo config"
+    ports=$(grep -o '"port"[[:space:]]*:[[:space:]]*[0-9]*' \
+        "$TUI_CFG/devices.json" | grep -o '[0-9]*$' | sort -u)
+    [ -n "$ports" ] || tui_fail "no ports in the demo config"
+    expr=""
+    for p in $ports; do
+        np=$((TUI_PORT_BASE + p % 100))
+        expr="$expr -e s/\"port\"\([[:space:]]*:[[:space:]]*\)$p\([^0-9]\)/\"port\"\1$np\2/"
+    done
+    # shellcheck disable=SC2086
+    sed $expr "$TUI_CFG/devices.json" >"$TUI_DIR/devices.json" &&
+        mv "$TUI_DIR/devices.json" "$TUI_CFG/devices.json" ||
+        tui_fail "cannot rewrite ports"
+    # The ids of the demo devices: the objects that name a connector.
+    TUI_DEVICES=$(sed -n \
+        's/.*"id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*"connector".*/\1/p' \
+        "$TUI_CFG/devices.json")
+    [ -n "$TUI_DEVICES" ] || tui_fail "no devices in the demo config"
+}
+
+tui_start_sim() {
+    "$SIM" -c "$TUI_CFG" --ready-file "$TUI_DIR/sim.ready" \
+        >"$TUI_DIR/sim.log" 2>&1 &
+    TUI_SIM_PID=$!
+    n=100
+    while [ ! -f "$TUI_DIR/sim.ready" ]; do
+        kill -0 "$TUI_SIM_PID" 2>/dev/null || tui_fail "simulator exited"
+        n=$((n - 1))
+        [ $n -gt 0 ] || tui_fail "simulator not ready within 10 s"
+        sleep 0.1
+    done
+}
+
+# tui_start_console ENV...: the console in a 100x30 tmux window; its exit
+# status lands in $TUI_DIR/rc when it ends.
+tui_start_console() {
+    tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x 100 -y 30 \
+        "env TERM=screen $* '$JOPE' console -c '$TUI_CFG' \
+        --state-dir '$TUI_STATE' 2>'$TUI_DIR/console.err'; \
+        echo \$? >'$TUI_DIR/rc'" || tui_fail "cannot start tmux"
+}
+
+tui_capture() {
+    tmux -L "$TUI_SOCK" capture-pane -p >"$TUI_DIR/last" 2>/dev/null
+    cat "$TUI_DIR/last"
+}
+
+tui_keys() {
+    tmux -L "$TUI_SOCK" send-keys "$@" >/dev/null 2>&1
+}
+
+tui_alive() {
+    tmux -L "$TUI_SOCK" has-session >/dev/null 2>&1 && [ ! -f "$TUI_DIR/rc" ]
+}
+
+# tui_wait_text TENTHS TEXT: until the screen shows TEXT (fixed string).
+tui_wait_text() {
+    n=$1
+    while [ "$n" -gt 0 ]; do
+        tui_capture | grep -qF -- "$2" && return 0
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# The table rows of a capture (they hold the column separator), as
+# "DEVICE<tab>VALUE" for point rows: which device each value belongs to.
+tui_point_values() {
+    awk -F'│' '
+        NF < 5 { next }
+        /^ [^ ]/ { split($1, w, " "); dev = w[1]; next }
+        /^   [^ ]/ { v = $(NF - 1); gsub(/^ +| +$/, "", v); print dev "\t" v }
+    '
+}
+
+# Devices of the demo that show at least one numeric value in a capture.
+tui_devices_with_values() {
+    tui_point_values | awk -F'\t' '$2 ~ /^-?[0-9]/ { print $1 }' | sort -u
+}
+
+# tui_wait_values TENTHS: until every demo device shows a numeric value
+# (looking at the end of the table too when it does not fit).
+tui_wait_values() {
+    n=$1
+    while [ "$n" -gt 0 ]; do
+        tui_capture >"$TUI_DIR/top"
+        tui_keys End
+        sleep 0.2
+        tui_capture >"$TUI_DIR/end"
+        tui_keys Home
+        cat "$TUI_DIR/top" "$TUI_DIR/end" | tui_devices_with_values \
+            >"$TUI_DIR/have"
+        missing=""
+        for d in $TUI_DEVICES; do
+            grep -qx -- "$d" "$TUI_DIR/have" || missing="$missing $d"
+        done
+        [ -z "$missing" ] && return 0
+        sleep 0.3
+        n=$((n - 5))
+    done
+    echo "devices without values:$missing" >&2
+    return 1
+}
+
+# Display widths, separator columns and line lengths of a capture, from
+# python3's East Asian Width table, or wc -L when there is no python3.
+tui_width_report() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c '
+import sys, unicodedata
+def width(s):
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return w
+for line in sys.stdin.read().split("\n"):
+    cols = []
+    for i, ch in enumerate(line):
+        if ch == "\u2502":
+            cols.append(str(width(line[:i])))
+    print(width(line), " ".join(cols))
+'
+    else
+        while IFS= read -r line; do
+            w=$(printf '%s' "$line" | wc -L)
+            cols=""
+            rest=$line
+            pre=""
+            while :; do
+                case $rest in
+                *│*) ;;
+                *) break ;;
+                esac
+                pre="$pre${rest%%│*}"
+                cols="$cols $(printf '%s' "$pre" | wc -L)"
+                pre="$pre│"
+                rest=${rest#*│}
+            done
+            echo "$w$cols"
+        done
+    fi
+}
+
+# tui_check_screen MAXCOLS: no line wider than MAXCOLS, and every table row
+# puts its column separators in the same display columns as the head.
+tui_check_screen() {
+    tui_capture | tui_width_report >"$TUI_DIR/widths"
+    awk -v max="$1" '
+        $1 > max { print "line " NR " is " $1 " columns wide"; bad = 1 }
+        NF > 1 {
+            seps = $0; sub(/^[0-9]+ /, "", seps)
+            if (ref == "") ref = seps
+            else if (seps != ref) {
+                print "line " NR ": separators at " seps ", head at " ref
+                bad = 1
+            }
+        }
+        END { exit bad }
+    ' "$TUI_DIR/widths"
+}

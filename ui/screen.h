@@ -1,0 +1,50 @@
+/*
+ * screen.h: the small vtable every full-screen view of the console fills.
+ *
+ * After htop's Panel and ncdu's draw/key pairs: a screen draws itself into
+ * the body rectangle from one consistent state snapshot, and handles the
+ * keys the app does not take first (quit, help, resize).  A screen never
+ * calls the engine: it reads the snapshot in the view and asks for work by
+ * pushing commands onto the command queue.  The app owns the loop, the bars
+ * and the dialogs; screens own only their rows.
+ */
+#ifndef JOPE_UI_SCREEN_H
+#define JOPE_UI_SCREEN_H
+
+#include <curses.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/model.h"
+#include "core/cmdq.h"
+#include "core/state.h"
+#include "ui/layout.h"
+
+/* What a screen sees while drawing or handling a key. */
+struct view {
+	const struct model *model;
+	const struct snapshot *snap;
+	struct cmdq *cmdq;
+	int64_t now_us;         /* real time of this frame */
+	struct rect area;       /* the body rectangle */
+};
+
+/* What a key did, for the app to show in the function-key bar. */
+struct key_result {
+	char message[160];      /* translated; "" when nothing to say */
+	bool bad;               /* the message is an error */
+};
+
+struct screen {
+	void (*draw)(struct screen *s, WINDOW *win, const struct view *v);
+	/* True when the key was used (the app then redraws). */
+	bool (*key)(struct screen *s, int key, const struct view *v,
+	    struct key_result *out);
+	void (*free)(struct screen *s);
+};
+
+/* The device table: devices with their points, live values. */
+struct screen *screen_devices_new(const struct model *m);
+
+#endif
