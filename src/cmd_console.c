@@ -55,6 +55,9 @@ cmd_console(const struct options *o)
 	}
 	cfg.model = m;
 	cfg.state_dir = options_state_dir(o);
+	cfg.config_dir = options_config_dir(o);
+	cfg.adjust_model = command_adjust_model;
+	cfg.adjust_ctx = (void *)o;
 	cfg.log_to_stderr = false;
 	cfg.mode = "console";
 	if ((e = engine_start(&cfg, err, sizeof err)) == NULL) {

@@ -4,7 +4,9 @@
  * For tests and for troubleshooting over SSH: the same engine the console
  * runs, logging JSON lines to stderr as well as to the state dir's log.  It
  * runs until SIGINT or SIGTERM (or --duration seconds), then stops cleanly:
- * running tasks finish, queued ones are cancelled and recorded.  The main
+ * running tasks finish, queued ones are cancelled and recorded.  SIGHUP
+ * reloads the configuration (validated whole; a rejected one leaves the
+ * running one in place and every error in the log).  The main
  * thread only waits for signals with sigtimedwait, so no handler runs in an
  * arbitrary thread.
  */
@@ -45,6 +47,9 @@ cmd_run(const struct options *o)
 
 	cfg.model = m;
 	cfg.state_dir = options_state_dir(o);
+	cfg.config_dir = options_config_dir(o);
+	cfg.adjust_model = command_adjust_model;
+	cfg.adjust_ctx = (void *)o;
 	cfg.log_to_stderr = true;
 	cfg.mode = "run";
 	if ((e = engine_start(&cfg, err, sizeof err)) == NULL) {
@@ -59,10 +64,13 @@ cmd_run(const struct options *o)
 			log_event(LOG_INFO, "signal", "{s:i}", "signal", sig);
 			break;
 		}
-		if (sig == SIGHUP)
-			log_event(LOG_WARN, "reload_unsupported", "{s:s}",
-			    "detail", "configuration reload arrives with the "
-			    "collection engine issue; restart to apply");
+		if (sig == SIGHUP) {
+			struct command c = { .kind = CMD_RELOAD_CONFIG };
+
+			if (!cmdq_push(engine_cmdq(e), &c))
+				log_event(LOG_WARN, "reload_refused", "{s:s}",
+				    "reason", "command queue full");
+		}
 		if (end != 0 && time(NULL) >= end)
 			break;
 	}

@@ -29,4 +29,7 @@ int cmd_status(const struct options *o);
  */
 struct model *command_load_model(const struct options *o);
 
+/* engine_config.adjust_model for a reload: ctx is the struct options. */
+void command_adjust_model(void *ctx, struct model *m);
+
 #endif

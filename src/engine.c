@@ -30,6 +30,7 @@
 #include "collect/driver.h"
 #include "collect/executor.h"
 #include "collect/scheduler.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/i18n.h"
 #include "core/log.h"
@@ -41,6 +42,11 @@
 
 struct engine {
 	const struct model *m;
+	char *config_dir;
+	void (*adjust_model)(void *ctx, struct model *m);
+	void *adjust_ctx;
+	struct model **loaded;          /* models of reloads, freed at stop */
+	size_t nloaded;
 	char *state_dir;
 	char *spool_path;
 	const char *mode;
@@ -131,11 +137,117 @@ engine_device_state(void *ctx, size_t device, enum device_conn_state s,
 }
 
 static void
+start_collection(struct engine *e)
+{
+	const struct executor_defaults *d = &e->m->app.executor;
+	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
+	    d->retries, d->hard_error_ms, d->threads };
+	struct executor_sink sink = { e, engine_results, engine_device_state };
+
+	e->ex = executor_new(e->m, &params, e->drv, clock_real(), &sink);
+	e->sched = scheduler_start(e->m, e->ex, clock_real());
+}
+
+static void
+stop_collection(struct engine *e, struct scheduler_stats *st)
+{
+	scheduler_get_stats(e->sched, st);
+	scheduler_stop(e->sched);
+	executor_stop(e->ex);
+	e->sched = NULL;
+}
+
+static void
+reject_reload(struct engine *e, struct config_errors *errs, const char *why)
+{
+	char msg[256];
+
+	for (size_t i = 0; i < errs->n; i++) {
+		const struct config_error *ce = &errs->v[i];
+
+		log_event(LOG_WARN, "config_error", "{s:s,s:i,s:i,s:s,s:s}",
+		    "file", ce->file, "line", ce->line, "column", ce->column,
+		    "path", ce->path, "message", ce->message);
+	}
+	log_event(LOG_WARN, "config_rejected", "{s:I,s:s}",
+	    "errors", (json_int_t)errs->n, "reason", why);
+	if (errs->n > 0)
+		snprintf(msg, sizeof msg, _("Configuration rejected: %zu "
+		    "error(s), the running one stays (see the log)"), errs->n);
+	else
+		snprintf(msg, sizeof msg, _("Configuration rejected: %s"), why);
+	state_set_config_status(e->state, false, msg);
+}
+
+/*
+ * Validate the config dir whole; if it is good, swap it in between ticks:
+ * the scheduler stops, running tasks finish, queued ones are cancelled
+ * (each recorded), and the new executor inherits every line's guard
+ * interval so that rule 5 holds across the swap.
+ */
+static void
+reload_config(struct engine *e)
+{
+	struct config_errors errs = { 0 };
+	struct scheduler_stats st;
+	struct model *m = NULL;
+	struct executor *old;
+	char *spool, msg[256];
+
+	log_event(LOG_INFO, "config_reload", "{s:s}", "dir", e->config_dir);
+	if (config_load(e->config_dir, &m, &errs) != 0) {
+		reject_reload(e, &errs, "invalid");
+		config_errors_free(&errs);
+		return;
+	}
+	config_errors_free(&errs);
+	if (e->adjust_model != NULL)
+		e->adjust_model(e->adjust_ctx, m);
+	spool = engine_spool_path_for(&m->app, e->state_dir);
+	if (strcmp(spool, e->spool_path) != 0) {
+		free(spool);
+		model_free(m);
+		reject_reload(e, &errs, _("storage.spool cannot change while "
+		    "the engine runs; restart to move the spool"));
+		return;
+	}
+	free(spool);
+
+	stop_collection(e, &st);
+	old = e->ex;
+	e->loaded = xrealloc(e->loaded, (e->nloaded + 1) * sizeof *e->loaded);
+	e->loaded[e->nloaded++] = m;
+	const struct model *prev = e->m;
+	e->m = m;
+	state_swap_model(e->state, m);
+	start_collection(e);
+	for (size_t i = 0; i < m->nconnectors; i++) {
+		long j = model_find_connector(prev, m->connectors[i].id);
+
+		if (j >= 0)
+			executor_set_guard_until(e->ex, i,
+			    executor_guard_until(old, (size_t)j));
+	}
+	executor_free(old);
+	log_event(LOG_INFO, "config_applied", "{s:I,s:I,s:I}",
+	    "devices", (json_int_t)m->ndevices,
+	    "points", (json_int_t)m->npoints,
+	    "ticks_before", (json_int_t)st.ticks);
+	snprintf(msg, sizeof msg, _("Configuration reloaded: %zu device(s), "
+	    "%zu point(s)"), m->ndevices, m->npoints);
+	state_set_config_status(e->state, true, msg);
+}
+
+static void
 run_command(struct engine *e, const struct command *c)
 {
 	const struct model *m = e->m;
 	size_t *pts, n = 0;
 
+	if (c->kind == CMD_RELOAD_CONFIG) {
+		reload_config(e);
+		return;
+	}
 	if (c->device >= m->ndevices)
 		return;
 	pts = xcalloc(m->npoints + 1, sizeof *pts);
@@ -253,6 +365,10 @@ engine_free(struct engine *e)
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);
 	pthread_mutex_destroy(&e->lock);
+	for (size_t i = 0; i < e->nloaded; i++)
+		model_free(e->loaded[i]);
+	free(e->loaded);
+	free(e->config_dir);
 	free(e->spool_path);
 	free(e->state_dir);
 	free(e);
@@ -263,13 +379,13 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
 	const struct executor_defaults *d = &cfg->model->app.executor;
-	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
-	    d->retries, d->hard_error_ms, d->threads };
-	struct executor_sink sink = { e, engine_results, engine_device_state };
 	char logpath[4096], spool_err[512];
 	sigset_t all, old;
 
 	e->m = cfg->model;
+	e->config_dir = xstrdup(cfg->config_dir ? cfg->config_dir : ".");
+	e->adjust_model = cfg->adjust_model;
+	e->adjust_ctx = cfg->adjust_ctx;
 	e->mode = cfg->mode ? cfg->mode : "run";
 	e->lock_fd = -1;
 	e->state_dir = xstrdup(cfg->state_dir);
@@ -305,14 +421,13 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	    "s:I,s:i}", "version", PACKAGE_VERSION, "mode", e->mode,
 	    "spool", e->spool_path, "devices", (json_int_t)e->m->ndevices,
 	    "points", (json_int_t)e->m->npoints,
-	    "keep_alive_ms", (json_int_t)params.keep_alive_ms,
-	    "retries", params.retries,
-	    "guard_ms", (json_int_t)params.guard_ms,
-	    "threads", params.threads);
+	    "keep_alive_ms", (json_int_t)d->keep_alive_ms,
+	    "retries", d->retries,
+	    "guard_ms", (json_int_t)d->guard_ms,
+	    "threads", d->threads);
 
 	e->drv = driver_modbus_new();
-	e->ex = executor_new(e->m, &params, e->drv, clock_real(), &sink);
-	e->sched = scheduler_start(e->m, e->ex, clock_real());
+	start_collection(e);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_create(&e->housekeeper, NULL, housekeeper_main, e);
@@ -351,8 +466,7 @@ engine_stop(struct engine *e)
 	pthread_mutex_unlock(&e->lock);
 	cmdq_interrupt(e->cmdq);
 	pthread_join(e->housekeeper, NULL);
-	scheduler_get_stats(e->sched, &st);
-	scheduler_stop(e->sched);
+	stop_collection(e, &st);
 	executor_free(e->ex);
 	driver_free(e->drv);
 	publish(e);

@@ -4,7 +4,10 @@
  * engine_start wires the parts of DESIGN.md together: it opens the log and the
  * spool in the state dir, starts the executor on the Modbus driver and the
  * scheduler on the model's periodic events, and a housekeeping thread that
- * carries out UI commands and publishes spool and disk figures.  `run` uses
+ * carries out UI commands and publishes spool and disk figures.  A reload
+ * (CMD_RELOAD_CONFIG) validates the config dir whole and swaps the model
+ * between scheduler ticks, or keeps the running one and logs every error.
+ * `run` uses
  * it headless; `console` puts the UI on top through engine_state and
  * engine_cmdq, the only two things the UI may touch.
  */
@@ -20,9 +23,13 @@
 
 struct engine_config {
 	const struct model *model;  /* validated; engine does not free it */
+	const char *config_dir;     /* where a reload reads from */
 	const char *state_dir;
 	bool log_to_stderr;
 	const char *mode;           /* "console" or "run", for the state row */
+	/* Applied to every reloaded model (command-line overrides). */
+	void (*adjust_model)(void *ctx, struct model *m);
+	void *adjust_ctx;
 };
 
 struct engine;

@@ -46,6 +46,12 @@ command_load_model(const struct options *o)
 	return m;
 }
 
+void
+command_adjust_model(void *ctx, struct model *m)
+{
+	options_apply(ctx, &m->app.executor);
+}
+
 static void
 setup_locale(void)
 {

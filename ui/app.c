@@ -297,7 +297,7 @@ bar_draw(struct bar *b, int y, int x, int width, attr_t attr)
 static void
 draw_header(struct app *a, const struct rect *r, int64_t now)
 {
-	const struct app_config *app = &a->cfg->model->app;
+	const struct app_config *app = &a->snap.model->app;
 	struct bar b;
 	char clock[64], t1[192], t2[192];
 	time_t secs = (time_t)(now / 1000000);
@@ -327,7 +327,7 @@ draw_header(struct app *a, const struct rect *r, int64_t now)
 static void
 draw_status(struct app *a, const struct rect *r, int64_t now)
 {
-	const struct app_config *app = &a->cfg->model->app;
+	const struct app_config *app = &a->snap.model->app;
 	const struct snapshot *s = &a->snap;
 	struct bar b;
 	char t1[192], t2[192], num[32];
@@ -451,7 +451,7 @@ app_redraw(struct app *a)
 		draw_too_small(&all);
 	else {
 		memset(&v, 0, sizeof v);
-		v.model = a->cfg->model;
+		v.model = a->snap.model;  /* changes on a reload */
 		v.snap = &a->snap;
 		v.cmdq = a->cfg->cmdq;
 		v.now_us = now;
@@ -519,7 +519,7 @@ app_key(struct app *a, int ch)
 	layout_compute(&lo, LINES, COLS);
 	memset(&v, 0, sizeof v);
 	memset(&kr, 0, sizeof kr);
-	v.model = a->cfg->model;
+	v.model = a->snap.model;  /* changes on a reload */
 	v.snap = &a->snap;
 	v.cmdq = a->cfg->cmdq;
 	v.now_us = now_us();

@@ -297,6 +297,21 @@ scroll_to_selection(struct devices_screen *ds)
 		ds->top = ds->nrows - page;
 }
 
+/*
+ * A reloaded configuration arrives as a snapshot of another model: rebuild
+ * the rows for it and keep the selection in range.
+ */
+static void
+sync_model(struct devices_screen *ds, const struct model *m)
+{
+	if (m == NULL || m == ds->model)
+		return;
+	free(ds->rows);
+	ds->model = m;
+	rows_build(ds);
+	scroll_to_selection(ds);
+}
+
 static void
 devices_draw(struct screen *s, WINDOW *win, const struct view *v)
 {
@@ -304,6 +319,8 @@ devices_draw(struct screen *s, WINDOW *win, const struct view *v)
 	const struct rect *a = &v->area;
 	struct table_layout t;
 	struct cells c;
+
+	sync_model(ds, v->model);
 
 	if (a->h <= 0 || a->w <= 0)
 		return;
@@ -387,7 +404,10 @@ devices_key(struct screen *s, int key, const struct view *v,
     struct key_result *out)
 {
 	struct devices_screen *ds = (struct devices_screen *)s;
-	long page = ds->page > 1 ? ds->page - 1 : 1;
+	long page;
+
+	sync_model(ds, v->model);
+	page = ds->page > 1 ? ds->page - 1 : 1;
 
 	switch (key) {
 	case KEY_UP:

@@ -99,7 +99,8 @@ struct executor {
 	struct line_run *lines;
 	unsigned char *alone;           /* [npoints]: learned, read singly */
 	uint64_t next_task_id;
-	bool stopping;
+	bool stopping;                  /* no new sessions, tasks cancelled */
+	bool stopped;                   /* executor_stop has run */
 
 	pthread_t dispatcher;
 	struct session_job *jobs_head, *jobs_tail;
@@ -687,7 +688,7 @@ session_run(struct executor *ex, size_t device)
 	ex->drv->close(conn);
 	log_event(healthy ? LOG_INFO : LOG_WARN, "disconnect",
 	    "{s:s,s:s,s:s}", "connector", line->id, "device", dev->id,
-	    "reason", healthy ? reason : "error");
+	    "reason", !healthy ? "error" : ex->stopping ? "stopping" : reason);
 	pthread_mutex_lock(&ex->lock);
 	session_end(ex, device);
 	s = d->state;
@@ -830,12 +831,35 @@ executor_threads(struct executor *ex)
 	return n;
 }
 
-void
-executor_free(struct executor *ex)
+int64_t
+executor_guard_until(struct executor *ex, size_t line)
 {
-	if (ex == NULL)
-		return;
+	int64_t until;
+
 	pthread_mutex_lock(&ex->lock);
+	until = ex->lines[line].guard_until;
+	pthread_mutex_unlock(&ex->lock);
+	return until;
+}
+
+void
+executor_set_guard_until(struct executor *ex, size_t line, int64_t until)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->lines[line].guard_until = until;
+	pthread_cond_broadcast(&ex->changed);
+	pthread_mutex_unlock(&ex->lock);
+}
+
+void
+executor_stop(struct executor *ex)
+{
+	pthread_mutex_lock(&ex->lock);
+	if (ex->stopped) {
+		pthread_mutex_unlock(&ex->lock);
+		return;
+	}
+	ex->stopped = true;
 	ex->stopping = true;
 	pthread_cond_broadcast(&ex->changed);
 	pthread_mutex_unlock(&ex->lock);
@@ -855,9 +879,21 @@ executor_free(struct executor *ex)
 	}
 	pthread_mutex_unlock(&ex->lock);
 
-	for (size_t i = 0; i < ex->m->ndevices; i++)
-		cancel_list(ex, i, take_queue(ex, i), COLLECT_CANCELLED,
+	for (size_t i = 0; i < ex->m->ndevices; i++) {
+		pthread_mutex_lock(&ex->lock);
+		struct task *list = take_queue(ex, i);
+		pthread_mutex_unlock(&ex->lock);
+		cancel_list(ex, i, list, COLLECT_CANCELLED,
 		    "executor stopping");
+	}
+}
+
+void
+executor_free(struct executor *ex)
+{
+	if (ex == NULL)
+		return;
+	executor_stop(ex);
 	free(ex->zombies);
 	free(ex->devs);
 	free(ex->alone);

@@ -93,8 +93,19 @@ int executor_threads(struct executor *ex);
 
 /*
  * Stop: queued tasks are cancelled (each recorded), running tasks finish,
- * connections close.  Then free.
+ * connections close.  The executor can then still answer
+ * executor_guard_until; executor_free stops it too if needed, then frees.
  */
+void executor_stop(struct executor *ex);
 void executor_free(struct executor *ex);
+
+/*
+ * The monotonic time until which line rests in its guard interval (0 when
+ * free).  A reload hands these to the next executor so that rule 5 holds
+ * across a configuration swap.
+ */
+int64_t executor_guard_until(struct executor *ex, size_t line);
+void executor_set_guard_until(struct executor *ex, size_t line,
+    int64_t until);
 
 #endif

@@ -14,7 +14,8 @@
 
 enum command_kind {
 	CMD_READ_DEVICE_NOW,    /* immediate read of every point of a device */
-	CMD_READ_POINT_NOW      /* immediate read of one point */
+	CMD_READ_POINT_NOW,     /* immediate read of one point */
+	CMD_RELOAD_CONFIG       /* validate the config dir whole, then swap */
 };
 
 struct command {

@@ -188,16 +188,42 @@ state_set_links(struct state *st, enum link_state historian,
 }
 
 void
+state_swap_model(struct state *st, const struct model *m)
+{
+	pthread_mutex_lock(&st->lock);
+	free(st->cur.devices);
+	free(st->cur.points);
+	st->cur.model = m;
+	st->cur.ndevices = m->ndevices;
+	st->cur.npoints = m->npoints;
+	st->cur.devices = xcalloc(m->ndevices + 1, sizeof *st->cur.devices);
+	st->cur.points = xcalloc(m->npoints + 1, sizeof *st->cur.points);
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_set_config_status(struct state *st, bool applied, const char *msg)
+{
+	pthread_mutex_lock(&st->lock);
+	if (applied)
+		st->cur.config_generation++;
+	str_copy(st->cur.config_status, msg, sizeof st->cur.config_status);
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_copy(struct state *st, struct snapshot *snap)
 {
 	struct device_state *devs = snap->devices;
 	struct point_state *pts = snap->points;
-	size_t dcap = snap->ndevices, pcap = snap->npoints;
 
 	pthread_mutex_lock(&st->lock);
-	if (devs == NULL || dcap < st->cur.ndevices)
+	/* Sized exactly: after a reload the model may have more entries. */
+	if (devs == NULL || snap->ndevices != st->cur.ndevices)
 		devs = xrealloc(devs, st->cur.ndevices * sizeof *devs + 1);
-	if (pts == NULL || pcap < st->cur.npoints)
+	if (pts == NULL || snap->npoints != st->cur.npoints)
 		pts = xrealloc(pts, st->cur.npoints * sizeof *pts + 1);
 	*snap = st->cur;
 	memcpy(devs, st->cur.devices, st->cur.ndevices * sizeof *devs);
@@ -274,11 +300,13 @@ snapshot_to_json(const struct snapshot *snap)
 		    "quality", p->quality,
 		    "ts", time_or_null(p->ts_us)));
 	}
-	root = json_pack("{s:s,s:s,s:I,s:o,s:{s:I,s:I,s:o},s:I,s:s,s:s,"
-	    "s:I,s:I,s:o,s:o}",
+	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:{s:I,s:I,s:o},s:I,s:s,"
+	    "s:s,s:I,s:I,s:o,s:o}",
 	    "site", m->app.site,
 	    "console_id", m->app.console_id,
 	    "version", (json_int_t)snap->version,
+	    "config_generation", (int)snap->config_generation,
+	    "config_status", snap->config_status,
 	    "started", time_or_null(snap->started_us),
 	    "spool", "samples", (json_int_t)snap->spool_samples,
 	    "errors", (json_int_t)snap->spool_errors,

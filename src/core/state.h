@@ -46,6 +46,8 @@ struct snapshot {
 	int64_t disk_free_bytes;        /* spool's file system, -1 unknown */
 	enum link_state historian, inference;
 	uint64_t samples_total, errors_total;
+	unsigned config_generation;     /* bumps on every applied reload */
+	char config_status[256];        /* last reload's outcome, "" none */
 };
 
 struct state;
@@ -65,6 +67,15 @@ void state_set_spool(struct state *st, int64_t samples, int64_t errors,
     int64_t oldest_us, int64_t disk_free);
 void state_set_links(struct state *st, enum link_state historian,
     enum link_state inference);
+
+/*
+ * A reloaded configuration: device and point entries start afresh for the
+ * new model (the old model must stay alive while a reader may still hold a
+ * snapshot of it: the engine keeps retired models until it stops).
+ */
+void state_swap_model(struct state *st, const struct model *m);
+/* Outcome of a reload attempt, shown by the console and status. */
+void state_set_config_status(struct state *st, bool applied, const char *msg);
 
 /*
  * Copy the current state into snap, reusing its arrays when they are large

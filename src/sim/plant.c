@@ -15,20 +15,38 @@
  * A point a client has written is "held" and keeps the written registers.
  * Noise comes from one seeded generator, so a run is reproducible with
  * --seed; the plant is only ever used from the simulator's single thread.
+ *
+ * Two blocks are not points, and own their addresses with a reserved owner
+ * value instead of a point index (marked first, so that a configured point
+ * overlapping them wins its registers):
+ * - the clock, holding 9000..9003 on every device: real time plus a
+ *   per-device offset, which a write to 9000..9002 sets;
+ * - the spectrum, input 999..3047 on a device whose id contains "raman"
+ *   (in any case): a sequence number and 1024 float32 pixels, regenerated
+ *   when a refresh finds that a new second has begun.  Its noise generator
+ *   is seeded from the seed, the device and the second, so the spectrum of
+ *   a given second is the same whoever reads it, however often.
+ * Spans grow to cover these blocks; for a device with points near 0 the
+ * holding table then spans 9004 registers, a few tens of kilobytes.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collect/codec.h"
 #include "core/util.h"
 #include "sim/plant.h"
+#include "sim/spectrum.h"
 
 #define TABLE_COUNT 4
 #define ADDRESS_LIMIT 65536
+#define OWNER_CLOCK UINT32_MAX          /* owner of the clock registers */
+#define OWNER_SPECTRUM (UINT32_MAX - 1) /* owner of the spectrum block */
 
 struct span {
 	int start;                  /* first address of the table's span */
@@ -41,6 +59,10 @@ struct sim_device {
 	struct span span[TABLE_COUNT];
 	size_t *points;             /* indices into model.points */
 	size_t npoints;
+	int spectrum;               /* serves the spectrum block */
+	long spectrum_second;       /* second of the spectrum served, -1 */
+	int64_t clock_offset_ms;    /* device clock - real time */
+	int clock_set;              /* a client has written the clock */
 };
 
 struct plant {
@@ -48,6 +70,23 @@ struct plant {
 	struct sim_device *devices;
 	unsigned char *held;        /* per point: written by a client */
 	struct rng rng;
+	uint64_t seed;
+};
+
+/* A block that is not a point: the clock, or the spectrum. */
+struct block {
+	enum modbus_table table;
+	int start, count;
+	uint32_t owner;
+};
+
+static const struct block clock_block = {
+	TABLE_HOLDING_REGISTER, PLANT_CLOCK_ADDRESS, PLANT_CLOCK_REGISTERS,
+	OWNER_CLOCK
+};
+static const struct block spectrum_block = {
+	TABLE_INPUT_REGISTER, PLANT_SPECTRUM_SEQ_ADDRESS,
+	1 + PLANT_SPECTRUM_REGISTERS, OWNER_SPECTRUM
 };
 
 void
@@ -130,7 +169,34 @@ point_fits(const struct point *p)
 	return p->address >= 0 && p->address + point_span(p) <= ADDRESS_LIMIT;
 }
 
-/* First pass over a device's points: the span of each table. */
+/* "Raman-GW", "raman2", "pt-raman": a device that serves a spectrum. */
+static int
+id_has_raman(const char *id)
+{
+	static const char word[] = "raman";
+
+	for (; *id != '\0'; id++) {
+		size_t k = 0;
+
+		while (word[k] != '\0' &&
+		    tolower((unsigned char)id[k]) == word[k])
+			k++;
+		if (word[k] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+static void
+widen(int *lo, int *hi, int start, int count)
+{
+	if (start < *lo)
+		*lo = start;
+	if (start + count > *hi)
+		*hi = start + count;
+}
+
+/* First pass over a device's points and blocks: the span of each table. */
 static void
 measure_spans(const struct model *m, struct sim_device *d)
 {
@@ -144,11 +210,14 @@ measure_spans(const struct model *m, struct sim_device *d)
 	for (size_t k = 0; k < d->npoints; k++) {
 		const struct point *p = &m->points[d->points[k]];
 
-		if (p->address < lo[p->table])
-			lo[p->table] = p->address;
-		if (p->address + point_span(p) > hi[p->table])
-			hi[p->table] = p->address + point_span(p);
+		widen(&lo[p->table], &hi[p->table], p->address,
+		    point_span(p));
 	}
+	widen(&lo[clock_block.table], &hi[clock_block.table],
+	    clock_block.start, clock_block.count);
+	if (d->spectrum)
+		widen(&lo[spectrum_block.table], &hi[spectrum_block.table],
+		    spectrum_block.start, spectrum_block.count);
 	for (t = 0; t < TABLE_COUNT; t++) {
 		d->span[t].start = hi[t] > lo[t] ? lo[t] : 0;
 		d->span[t].count = hi[t] > lo[t] ? hi[t] - lo[t] : 0;
@@ -157,10 +226,25 @@ measure_spans(const struct model *m, struct sim_device *d)
 	}
 }
 
-/* Second pass: who owns each address.  A later point wins an overlap. */
+static void
+mark_block(struct sim_device *d, const struct block *b)
+{
+	struct span *s = &d->span[b->table];
+
+	for (int a = 0; a < b->count; a++)
+		s->owner[b->start - s->start + a] = b->owner;
+}
+
+/*
+ * Second pass: who owns each address.  Blocks first, then points, so a
+ * point wins over a block and a later point over an earlier one.
+ */
 static void
 mark_owners(const struct model *m, struct sim_device *d)
 {
+	mark_block(d, &clock_block);
+	if (d->spectrum)
+		mark_block(d, &spectrum_block);
 	for (size_t k = 0; k < d->npoints; k++) {
 		const struct point *p = &m->points[d->points[k]];
 		struct span *s = &d->span[p->table];
@@ -178,6 +262,8 @@ build_device(const struct model *m, size_t dev, struct sim_device *d)
 	for (size_t k = 0; k < m->npoints; k++)
 		if (m->points[k].device == dev && point_fits(&m->points[k]))
 			d->points[d->npoints++] = k;
+	d->spectrum = id_has_raman(m->devices[dev].id);
+	d->spectrum_second = -1;
 	measure_spans(m, d);
 	mark_owners(m, d);
 	d->map = modbus_mapping_new_start_address(
@@ -200,6 +286,7 @@ plant_new(const struct model *m, uint64_t seed)
 	p->devices = xcalloc(m->ndevices, sizeof *p->devices);
 	p->held = xcalloc(m->npoints, 1);
 	rng_seed(&p->rng, seed);
+	p->seed = seed;
 	for (size_t d = 0; d < m->ndevices; d++) {
 		if (build_device(m, d, &p->devices[d]) != 0) {
 			int saved = errno;
@@ -277,6 +364,87 @@ store_point(modbus_mapping_t *map, const struct point *p,
 	}
 }
 
+int
+plant_has_spectrum(const struct plant *p, size_t device)
+{
+	return p->devices[device].spectrum;
+}
+
+static int64_t
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Set holding register a if the block that owns it is still its owner. */
+static void
+store_block_register(struct sim_device *d, enum modbus_table t,
+    uint32_t owner, int a, uint16_t v)
+{
+	const struct span *s = &d->span[t];
+
+	if (s->owner[a - s->start] != owner)
+		return;
+	if (t == TABLE_HOLDING_REGISTER)
+		d->map->tab_registers[a - d->map->start_registers] = v;
+	else
+		d->map->tab_input_registers[a - d->map->start_input_registers] =
+		    v;
+}
+
+static void
+refresh_clock(struct sim_device *d)
+{
+	int64_t now = real_ms() + d->clock_offset_ms;
+	uint32_t secs = now < 0 ? 0 : (uint32_t)(now / 1000);
+	uint16_t regs[PLANT_CLOCK_REGISTERS] = {
+		(uint16_t)(secs >> 16), (uint16_t)(secs & 0xffff),
+		(uint16_t)(now < 0 ? 0 : now % 1000), (uint16_t)d->clock_set
+	};
+
+	for (int k = 0; k < PLANT_CLOCK_REGISTERS; k++)
+		store_block_register(d, clock_block.table, OWNER_CLOCK,
+		    PLANT_CLOCK_ADDRESS + k, regs[k]);
+}
+
+/* A new spectrum when a new second has begun; the same one until then. */
+static void
+refresh_spectrum(struct plant *p, size_t device, double t)
+{
+	static const struct point pixel = {
+		.table = TABLE_INPUT_REGISTER, .type = VALUE_F32,
+		.order = ORDER_ABCD, .scale = 1.0
+	};
+	struct sim_device *d = &p->devices[device];
+	float out[SPECTRUM_PIXELS];
+	long second = (long)floor(t / PLANT_SPECTRUM_INTERVAL_S);
+	struct rng r;
+
+	if (second == d->spectrum_second)
+		return;
+	d->spectrum_second = second;
+	rng_seed(&r, p->seed ^ ((uint64_t)device << 40) ^
+	    ((uint64_t)second * UINT64_C(0x9E3779B97F4A7C15)));
+	spectrum_generate((double)second * PLANT_SPECTRUM_INTERVAL_S, &r,
+	    out);
+	for (int i = 0; i < SPECTRUM_PIXELS; i++) {
+		uint16_t regs[2];
+		int a = PLANT_SPECTRUM_ADDRESS + 2 * i;
+
+		codec_encode(&pixel, out[i], regs);
+		store_block_register(d, TABLE_INPUT_REGISTER, OWNER_SPECTRUM,
+		    a, regs[0]);
+		store_block_register(d, TABLE_INPUT_REGISTER, OWNER_SPECTRUM,
+		    a + 1, regs[1]);
+	}
+	/* The first spectrum is number 1; 0 means none yet. */
+	store_block_register(d, TABLE_INPUT_REGISTER, OWNER_SPECTRUM,
+	    PLANT_SPECTRUM_SEQ_ADDRESS, (uint16_t)((second + 1) & 0xffff));
+}
+
 void
 plant_refresh(struct plant *p, size_t device, double t)
 {
@@ -294,18 +462,46 @@ plant_refresh(struct plant *p, size_t device, double t)
 		codec_encode(pt, sim_value(&pt->sim, t, gauss), regs);
 		store_point(d->map, pt, regs);
 	}
+	refresh_clock(d);
+	if (d->spectrum)
+		refresh_spectrum(p, device, t);
+}
+
+/* The clock registers were written: the clock now reads what they hold. */
+static void
+set_clock(struct sim_device *d)
+{
+	const uint16_t *r = &d->map->tab_registers[PLANT_CLOCK_ADDRESS -
+	    d->map->start_registers];
+	int64_t secs = (int64_t)r[0] << 16 | r[1];
+	int64_t ms = r[2] > 999 ? 999 : r[2];
+
+	d->clock_offset_ms = secs * 1000 + ms - real_ms();
+	d->clock_set = 1;
 }
 
 void
-plant_hold(struct plant *p, size_t device, enum modbus_table t,
+plant_written(struct plant *p, size_t device, enum modbus_table t,
     int address, int count)
 {
-	const struct span *s = &p->devices[device].span[t];
+	struct sim_device *d = &p->devices[device];
+	const struct span *s = &d->span[t];
+	int clock = 0;
 
 	for (int a = address; a < address + count; a++) {
+		uint32_t owner;
+
 		if (a < s->start || a - s->start >= s->count)
 			continue;
-		if (s->owner[a - s->start] != 0)
-			p->held[s->owner[a - s->start] - 1] = 1;
+		owner = s->owner[a - s->start];
+		if (owner == OWNER_CLOCK)
+			clock |= a < PLANT_CLOCK_ADDRESS + 3;
+		else if (owner != 0 && owner != OWNER_SPECTRUM)
+			p->held[owner - 1] = 1;
 	}
+	/* Only when all three registers are the clock's: see mark_owners. */
+	if (clock && s->owner[PLANT_CLOCK_ADDRESS - s->start] == OWNER_CLOCK &&
+	    s->owner[PLANT_CLOCK_ADDRESS + 1 - s->start] == OWNER_CLOCK &&
+	    s->owner[PLANT_CLOCK_ADDRESS + 2 - s->start] == OWNER_CLOCK)
+		set_clock(d);
 }
