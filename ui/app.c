@@ -75,7 +75,7 @@ struct app {
 	bool dirty, repaint, done;
 	int status;             /* what ui_run returns */
 	int idle_reads;
-	char message[160];
+	char message[256];
 	bool message_bad;
 	int64_t message_until;
 	int64_t disk_free, disk_checked;
@@ -175,7 +175,7 @@ now_us(void)
 static void
 app_message(struct app *a, const char *text, bool bad)
 {
-	snprintf(a->message, sizeof a->message, "%s", text);
+	str_copy(a->message, text, sizeof a->message);
 	a->message_bad = bad;
 	a->message_until = now_us() + MESSAGE_US;
 }
@@ -513,6 +513,17 @@ app_key(struct app *a, int ch)
 	case '?':
 		dialog_open(&a->dialog, DIALOG_HELP);
 		return;
+	case 'R': {
+		struct command c = { .kind = CMD_RELOAD_CONFIG };
+
+		if (cmdq_push(a->cfg->cmdq, &c))
+			app_message(a, _("Reloading the configuration..."),
+			    false);
+		else
+			app_message(a, _("The engine is busy; try again"),
+			    true);
+		return;
+	}
 	default:
 		break;
 	}
@@ -601,8 +612,17 @@ app_wait(struct app *a)
 	if (a->done)
 		return;
 	if (pfd[1].revents & POLLIN) {
+		char status[sizeof a->snap.config_status];
+		unsigned generation = a->snap.config_generation;
+
+		str_copy(status, a->snap.config_status, sizeof status);
 		state_drain_wake(a->cfg->state);
 		state_copy(a->cfg->state, &a->snap);
+		/* A reload's outcome is news: show it once it arrives. */
+		if (strcmp(status, a->snap.config_status) != 0 &&
+		    a->snap.config_status[0] != '\0')
+			app_message(a, a->snap.config_status,
+			    a->snap.config_generation == generation);
 		a->dirty = true;
 	}
 	if (pfd[0].revents & POLLIN) {

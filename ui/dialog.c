@@ -33,6 +33,7 @@ static const struct {
 	{ N_("PgUp/PgDn"), N_("Move by a page") },
 	{ N_("Home/End"), N_("First / last row") },
 	{ N_("r, F5"), N_("Read the selected device or point now") },
+	{ N_("R"), N_("Reload the configuration (validated whole)") },
 	{ N_("F1, ?"), N_("Show this help") },
 	{ N_("Ctrl-L"), N_("Redraw the screen") },
 	{ N_("q, F10"), N_("Quit (asks for confirmation)") },

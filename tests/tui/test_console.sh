@@ -60,6 +60,18 @@ sleep 0.3
 tui_capture | grep -qF "Move the selection" && tui_fail "help stays open"
 tui_pass "F1 help opens and closes"
 
+# R reloads: a broken devices.json is rejected and said so, the console and
+# its values stay; the good one is applied again.
+cp "$TUI_CFG/devices.json" "$TUI_DIR/devices.good"
+printf '{"connectors": [' >"$TUI_CFG/devices.json"
+tui_keys R
+tui_wait_text 50 "Configuration rejected" || tui_fail "R on a broken config shows no rejection"
+tui_capture | grep -qF "Device / point" || tui_fail "the table is gone after a rejected reload"
+cp "$TUI_DIR/devices.good" "$TUI_CFG/devices.json"
+tui_keys R
+tui_wait_text 50 "Configuration reloaded" || tui_fail "R on a good config shows no reload"
+tui_pass "R reloads: broken config rejected, good one applied"
+
 tmux -L "$TUI_SOCK" resize-window -x 80 -y 24 >/dev/null 2>&1 ||
     tui_fail "tmux cannot resize the window"
 sleep 1
