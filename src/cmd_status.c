@@ -5,7 +5,9 @@
  * device: it reads the last state the engine published into the spool and
  * checks the state dir's lock to tell a live engine from a dead one.  Exit
  * status 0 means an engine is running, 3 that none is (the last published
- * state is still shown), 1 that the spool could not be read.
+ * state is still shown), 1 that the spool could not be read.  With a device
+ * id (`status DEVICE`) it shows only that device, with its read plan: the
+ * Modbus requests its points become, including splits learned at run time.
  */
 #include "config.h"
 
@@ -79,7 +81,8 @@ device_state_text(const char *name)
 }
 
 static void
-print_text(json_t *st, bool running, double age_s, long pid)
+print_text(json_t *st, bool running, double age_s, long pid,
+    const char *only)
 {
 	json_t *spool = json_object_get(st, "spool");
 	json_t *devices = json_object_get(st, "devices");
@@ -110,15 +113,27 @@ print_text(json_t *st, bool running, double age_s, long pid)
 	    "samples_total")),
 	    (long long)json_integer_value(json_object_get(st,
 	    "errors_total")));
+	json_t *sched = json_object_get(st, "scheduler");
+	printf(_("Scheduler:  %lld tick(s), %lld coalesced, %lld missed\n"),
+	    (long long)json_integer_value(json_object_get(sched, "ticks")),
+	    (long long)json_integer_value(json_object_get(sched, "coalesced")),
+	    (long long)json_integer_value(json_object_get(sched, "missed")));
+	if (*str_or(st, "config_status", "") != '\0')
+		printf(_("Config:     %s\n"), str_or(st, "config_status", ""));
 	printf("\n%-16s %-14s %-11s %8s %8s  %s\n", _("DEVICE"), _("LINE"),
 	    _("STATE"), _("POLLS"), _("ERRORS"), _("LAST ERROR"));
 	json_array_foreach(devices, i, d) {
+		if (only != NULL && strcmp(only, str_or(d, "id", "")) != 0)
+			continue;
 		printf("%-16s %-14s %-11s %8lld %8lld  %s\n",
 		    str_or(d, "id", "?"), str_or(d, "connector", "?"),
 		    device_state_text(str_or(d, "state", "idle")),
 		    (long long)json_integer_value(json_object_get(d, "polls")),
 		    (long long)json_integer_value(json_object_get(d,
 		    "errors")), str_or(d, "last_error", ""));
+		if (only != NULL)
+			printf(_("\nRequests (read plan):\n%s"),
+			    str_or(d, "plan", ""));
 	}
 }
 
@@ -187,7 +202,8 @@ cmd_status(const struct options *o)
 		json_dumpf(st, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 	} else {
-		print_text(st, running, age_s, pid);
+		print_text(st, running, age_s, pid, o->argc > 0 ? o->argv[0] :
+		    NULL);
 	}
 	json_decref(st);
 	return running ? EXIT_OK : EXIT_NOT_RUNNING;

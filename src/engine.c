@@ -141,7 +141,7 @@ start_collection(struct engine *e)
 {
 	const struct executor_defaults *d = &e->m->app.executor;
 	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
-	    d->retries, d->hard_error_ms, d->threads };
+	    d->retries, d->hard_error_ms, d->threads, 0 };
 	struct executor_sink sink = { e, engine_results, engine_device_state };
 
 	e->ex = executor_new(e->m, &params, e->drv, clock_real(), &sink);
@@ -271,8 +271,20 @@ publish(struct engine *e)
 {
 	struct spool_counts counts = { 0 };
 	struct snapshot snap = { 0 };
+	struct scheduler_stats st;
 	char *json;
 
+	if (e->sched != NULL) {         /* NULL once collection stopped */
+		scheduler_get_stats(e->sched, &st);
+		state_set_scheduler(e->state, st.ticks, st.coalesced,
+		    st.missed);
+	}
+	for (size_t i = 0; e->ex != NULL && i < e->m->ndevices; i++) {
+		char *plan = executor_describe_plan(e->ex, i);
+
+		state_set_device_plan(e->state, i, plan);
+		free(plan);
+	}
 	spool_counts(e->spool, &counts);
 	state_set_spool(e->state, counts.samples, counts.errors,
 	    counts.oldest_us, disk_free_bytes(e->state_dir));
@@ -467,7 +479,9 @@ engine_stop(struct engine *e)
 	cmdq_interrupt(e->cmdq);
 	pthread_join(e->housekeeper, NULL);
 	stop_collection(e, &st);
+	state_set_scheduler(e->state, st.ticks, st.coalesced, st.missed);
 	executor_free(e->ex);
+	e->ex = NULL;
 	driver_free(e->drv);
 	publish(e);
 	log_event(LOG_INFO, "engine_stop", "{s:I,s:I,s:I}",

@@ -47,7 +47,8 @@ options_usage(FILE *fp)
 	    "  run             run the collecting engine without the console,\n"
 	    "                  logging JSON lines to stderr\n"
 	    "  check-config    validate app.json and devices.json; list every error\n"
-	    "  status          report on the running console from its spool\n\n"));
+	    "  status [DEVICE] report on the running console from its spool;\n"
+	    "                  with a device, its detail and Modbus read plan\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"

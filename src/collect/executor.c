@@ -56,7 +56,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#define POOL_IDLE_MS 5000       /* real time an idle pool thread lingers */
+#define POOL_IDLE_MS 5000       /* default: an idle pool thread lingers */
 
 struct task {
 	struct task *next;
@@ -229,7 +229,8 @@ pool_worker(void *arg)
 
 	pthread_mutex_lock(&ex->lock);
 	for (;;) {
-		int64_t idle_deadline = clock_mono_ms(real) + POOL_IDLE_MS;
+		int64_t idle_deadline = clock_mono_ms(real) +
+		    ex->p.pool_idle_ms;
 
 		while (ex->jobs_head == NULL && !ex->stopping) {
 			ex->idle_threads++;
@@ -711,6 +712,8 @@ executor_new(const struct model *m, const struct executor_params *params,
 		ex->p.threads = 1;
 	if (ex->p.retries < 1)
 		ex->p.retries = 1;
+	if (ex->p.pool_idle_ms <= 0)
+		ex->p.pool_idle_ms = POOL_IDLE_MS;
 	ex->drv = drv;
 	ex->clk = clk;
 	ex->sink = *sink;

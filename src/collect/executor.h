@@ -25,6 +25,8 @@ struct executor_params {
 	int retries;            /* rule 7: failed connects before HardError */
 	int64_t hard_error_ms;  /* rule 7 */
 	int threads;            /* rule 8: upper bound of the pool */
+	int64_t pool_idle_ms;   /* an idle pool thread exits after this
+	                           (real time); 0 = default 5000 */
 };
 
 /* Device connection states, as shown by the console. */

@@ -203,6 +203,30 @@ state_swap_model(struct state *st, const struct model *m)
 }
 
 void
+state_set_device_plan(struct state *st, size_t device, const char *plan)
+{
+	pthread_mutex_lock(&st->lock);
+	if (device < st->cur.ndevices &&
+	    strcmp(st->cur.devices[device].plan, plan) != 0) {
+		str_copy(st->cur.devices[device].plan, plan,
+		    sizeof st->cur.devices[device].plan);
+		changed(st);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
+    uint64_t missed)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.ticks = ticks;
+	st->cur.coalesced = coalesced;
+	st->cur.missed = missed;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_set_config_status(struct state *st, bool applied, const char *msg)
 {
 	pthread_mutex_lock(&st->lock);
@@ -276,7 +300,7 @@ snapshot_to_json(const struct snapshot *snap)
 		const struct device *md = &m->devices[i];
 
 		json_array_append_new(devices, json_pack(
-		    "{s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:s}",
+		    "{s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:s,s:s}",
 		    "id", md->id,
 		    "connector", m->connectors[md->connector].id,
 		    "state", device_conn_state_name(d->conn),
@@ -284,7 +308,8 @@ snapshot_to_json(const struct snapshot *snap)
 		    "last_ok", time_or_null(d->last_ok_us),
 		    "polls", (json_int_t)d->polls,
 		    "errors", (json_int_t)d->errors,
-		    "last_error", d->last_error));
+		    "last_error", d->last_error,
+		    "plan", d->plan));
 	}
 	points = json_array();
 	for (size_t i = 0; i < snap->npoints; i++) {
@@ -301,7 +326,7 @@ snapshot_to_json(const struct snapshot *snap)
 		    "ts", time_or_null(p->ts_us)));
 	}
 	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:{s:I,s:I,s:o},s:I,s:s,"
-	    "s:s,s:I,s:I,s:o,s:o}",
+	    "s:s,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:o}",
 	    "site", m->app.site,
 	    "console_id", m->app.console_id,
 	    "version", (json_int_t)snap->version,
@@ -316,6 +341,9 @@ snapshot_to_json(const struct snapshot *snap)
 	    "inference", link_state_name(snap->inference),
 	    "samples_total", (json_int_t)snap->samples_total,
 	    "errors_total", (json_int_t)snap->errors_total,
+	    "scheduler", "ticks", (json_int_t)snap->ticks,
+	    "coalesced", (json_int_t)snap->coalesced,
+	    "missed", (json_int_t)snap->missed,
 	    "devices", devices,
 	    "points", points);
 	if (root == NULL)

@@ -30,6 +30,7 @@ struct device_state {
 	int64_t last_ok_us;
 	uint64_t polls, errors;
 	char last_error[160];   /* "" when the last poll was good */
+	char plan[512];         /* its requests, one a line (readplan.h) */
 };
 
 enum link_state { LINK_NOT_CONFIGURED, LINK_UNKNOWN, LINK_UP, LINK_DEGRADED, LINK_DOWN };
@@ -46,6 +47,7 @@ struct snapshot {
 	int64_t disk_free_bytes;        /* spool's file system, -1 unknown */
 	enum link_state historian, inference;
 	uint64_t samples_total, errors_total;
+	uint64_t ticks, coalesced, missed;      /* scheduler */
 	unsigned config_generation;     /* bumps on every applied reload */
 	char config_status[256];        /* last reload's outcome, "" none */
 };
@@ -74,6 +76,9 @@ void state_set_links(struct state *st, enum link_state historian,
  * snapshot of it: the engine keeps retired models until it stops).
  */
 void state_swap_model(struct state *st, const struct model *m);
+void state_set_device_plan(struct state *st, size_t device, const char *plan);
+void state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
+    uint64_t missed);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 

@@ -98,6 +98,12 @@ first=$(jq -r '.devices[0].id' "$CFG/devices.json")
 grep -q "$first" "$T/status.txt" || fail "status does not list device $first"
 pass "status after stop"
 
+"$JOPE" status -c "$CFG" --state-dir "$ST" "$first" >"$T/status.dev"
+grep -q "_register [0-9]*+[0-9]*:" "$T/status.dev" || { cat "$T/status.dev"; fail "status DEVICE shows no read plan"; }
+ticks=$(jq -r '.scheduler.ticks' "$T/status.json")
+[ "$ticks" -gt 0 ] || fail "status shows no scheduler ticks"
+pass "status DEVICE shows the read plan; scheduler ticks $ticks"
+
 # --- a device that is not there: connect failures, then HardError ----------
 stop_sim
 ST2="$T/state2"

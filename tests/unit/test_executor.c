@@ -578,6 +578,45 @@ test_split_after_exception_02(void **state)
 	free_model(m);
 }
 
+/* Rule 8: the pool grows with demand, never past -t, and shrinks idle. */
+static void
+test_pool_grows_and_shrinks(void **state)
+{
+	size_t lines[] = { 0, 1, 2, 3 };
+	struct model *m = make_model(4, lines, 4);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct executor_params small = params;
+	size_t p[] = { 0, 1, 2, 3 };
+
+	(void)state;
+	small.threads = 2;
+	small.pool_idle_ms = 50;
+	struct executor *ex = executor_new(m, &small, drv, clk, &sink);
+	for (size_t i = 0; i < 4; i++)
+		executor_submit_read(ex, i, &p[i], 1);
+	/* Two sessions hold their threads through the keep-alive. */
+	assert_true(wait_count(read_ok, 0, 1));
+	assert_true(wait_count(read_ok, 1, 1));
+	settle();
+	assert_int_equal(executor_threads(ex), 2);
+	assert_int_equal(read_ok(2) + read_ok(3), 0);
+	/* Keep-alive over: the waiting lines get the threads. */
+	clock_virtual_advance(clk, params.keep_alive_ms);
+	assert_true(wait_count(read_ok, 2, 1));
+	assert_true(wait_count(read_ok, 3, 1));
+	assert_true(executor_threads(ex) <= 2);
+	clock_virtual_advance(clk, params.keep_alive_ms);
+	for (int i = 0; i < 200 && executor_threads(ex) > 0; i++)
+		sleep_ms(5);
+	assert_int_equal(executor_threads(ex), 0);   /* idle: shrunk */
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 int
 main(void)
 {
@@ -593,6 +632,7 @@ main(void)
 		cmocka_unit_test_setup(test_guard_to_the_millisecond, setup),
 		cmocka_unit_test_setup(test_max_hold_yields_line, setup),
 		cmocka_unit_test_setup(test_split_after_exception_02, setup),
+		cmocka_unit_test_setup(test_pool_grows_and_shrinks, setup),
 	};
 
 	return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
