@@ -94,7 +94,9 @@ struct executor {
 	struct executor_sink sink;
 
 	pthread_mutex_t lock;
-	pthread_cond_t changed;         /* queues, lines, jobs, stop */
+	pthread_cond_t dispatch_cv;     /* a device waits, a line freed, stop */
+	pthread_cond_t session_cv;      /* a task for a held device, stop */
+	pthread_cond_t pool_cv;         /* a job posted, a thread left, stop */
 	struct device_run *devs;
 	struct line_run *lines;
 	unsigned char *alone;           /* [npoints]: learned, read singly */
@@ -234,7 +236,7 @@ pool_worker(void *arg)
 
 		while (ex->jobs_head == NULL && !ex->stopping) {
 			ex->idle_threads++;
-			int rc = clock_timedwait(real, &ex->changed, &ex->lock,
+			int rc = clock_timedwait(real, &ex->pool_cv, &ex->lock,
 			    idle_deadline);
 			ex->idle_threads--;
 			if (rc == ETIMEDOUT && ex->jobs_head == NULL)
@@ -258,7 +260,7 @@ pool_worker(void *arg)
 		    ex->zombies_cap * sizeof *ex->zombies);
 	}
 	ex->zombies[ex->nzombies++] = pthread_self();
-	pthread_cond_broadcast(&ex->changed);
+	pthread_cond_broadcast(&ex->pool_cv);
 	pthread_mutex_unlock(&ex->lock);
 	return NULL;
 }
@@ -288,7 +290,7 @@ pool_post(struct executor *ex, size_t device)
 			ex->threads++;
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	pthread_cond_broadcast(&ex->changed);
+	pthread_cond_signal(&ex->pool_cv);
 }
 
 /* ---- dispatch (rules 1, 2, 5, 6, 7) ---------------------------------- */
@@ -384,7 +386,7 @@ dispatcher_main(void *arg)
 		}
 		for (size_t l = 0; l < ex->m->nconnectors; l++)
 			next = earliest(next, dispatch_line(ex, l, now));
-		clock_timedwait(ex->clk, &ex->changed, &ex->lock, next);
+		clock_timedwait(ex->clk, &ex->dispatch_cv, &ex->lock, next);
 	}
 	pthread_mutex_unlock(&ex->lock);
 	free(ended);
@@ -411,6 +413,9 @@ decode_block(struct executor *ex, const struct read_block *b,
 
 		pr->point = pts[b->first + i];
 		pr->ts_us = ts;
+		pr->err.code = COLLECT_OK;
+		pr->err.detail = 0;
+		pr->err.text[0] = '\0';
 		if (codec_decode(p, regs + (p->address - b->address),
 		    &pr->value) == 0) {
 			pr->ok = true;
@@ -432,6 +437,7 @@ fail_block(const struct read_block *b, const size_t *pts, int64_t ts,
 
 		pr->point = pts[b->first + i];
 		pr->ok = false;
+		pr->value = 0;
 		pr->ts_us = ts;
 		pr->err = *err;
 	}
@@ -514,8 +520,9 @@ static bool
 run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
     struct task *t)
 {
-	struct read_block *blocks = xcalloc(t->npoints, sizeof *blocks);
-	struct point_result *r = xcalloc(t->npoints, sizeof *r);
+	struct read_block *blocks = xmalloc(t->npoints * sizeof *blocks);
+	/* Not zeroed: every entry is written whole by decode or fail. */
+	struct point_result *r = xmalloc(t->npoints * sizeof *r);
 	bool healthy = true;
 	size_t nb, errors = 0;
 
@@ -556,7 +563,7 @@ session_end(struct executor *ex, size_t device)
 	l->busy_device = -1;
 	l->guard_until = clock_mono_ms(ex->clk) + ex->p.guard_ms;
 	ex->devs[device].state = resting_state(ex, device);
-	pthread_cond_broadcast(&ex->changed);
+	pthread_cond_signal(&ex->dispatch_cv);
 }
 
 static void
@@ -668,7 +675,7 @@ session_run(struct executor *ex, size_t device)
 			}
 			if (now >= keep_until)
 				break;
-			clock_timedwait(ex->clk, &ex->changed, &ex->lock,
+			clock_timedwait(ex->clk, &ex->session_cv, &ex->lock,
 			    until);
 			continue;
 		}
@@ -718,7 +725,9 @@ executor_new(const struct model *m, const struct executor_params *params,
 	ex->clk = clk;
 	ex->sink = *sink;
 	pthread_mutex_init(&ex->lock, NULL);
-	clock_cond_init(&ex->changed);
+	clock_cond_init(&ex->dispatch_cv);
+	clock_cond_init(&ex->session_cv);
+	clock_cond_init(&ex->pool_cv);
 	ex->devs = xcalloc(m->ndevices + 1, sizeof *ex->devs);
 	ex->alone = xcalloc(m->npoints + 1, sizeof *ex->alone);
 	ex->lines = xcalloc(m->nconnectors + 1, sizeof *ex->lines);
@@ -771,8 +780,18 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 			 */
 			d->state = DEVICE_WAITING;
 			report_state(ex, device, DEVICE_WAITING, NULL);
+			pthread_cond_signal(&ex->dispatch_cv);
 		}
-		pthread_cond_broadcast(&ex->changed);
+		/*
+		 * Wake sessions only when one may care: this device's own
+		 * session in keep-alive, or a max-hold line where another
+		 * device now waits.  A task queued by the session's own
+		 * thread (from the sink) needs no wake-up at all.
+		 */
+		if (d->state == DEVICE_CONNECTED ||
+		    ex->m->connectors[ex->m->devices[device].connector]
+		    .max_hold_ms > 0)
+			pthread_cond_broadcast(&ex->session_cv);
 	}
 	pthread_mutex_unlock(&ex->lock);
 
@@ -850,7 +869,7 @@ executor_set_guard_until(struct executor *ex, size_t line, int64_t until)
 {
 	pthread_mutex_lock(&ex->lock);
 	ex->lines[line].guard_until = until;
-	pthread_cond_broadcast(&ex->changed);
+	pthread_cond_signal(&ex->dispatch_cv);
 	pthread_mutex_unlock(&ex->lock);
 }
 
@@ -864,15 +883,17 @@ executor_stop(struct executor *ex)
 	}
 	ex->stopped = true;
 	ex->stopping = true;
-	pthread_cond_broadcast(&ex->changed);
+	pthread_cond_broadcast(&ex->dispatch_cv);
+	pthread_cond_broadcast(&ex->session_cv);
+	pthread_cond_broadcast(&ex->pool_cv);
 	pthread_mutex_unlock(&ex->lock);
 	pthread_join(ex->dispatcher, NULL);
 
 	/* Sessions finish their current task and close; then cancel the rest. */
 	pthread_mutex_lock(&ex->lock);
 	while (ex->threads > 0) {
-		pthread_cond_broadcast(&ex->changed);
-		pthread_cond_wait(&ex->changed, &ex->lock);
+		pthread_cond_broadcast(&ex->pool_cv);
+		pthread_cond_wait(&ex->pool_cv, &ex->lock);
 	}
 	reap_zombies(ex);
 	while (ex->jobs_head != NULL) {
@@ -901,7 +922,9 @@ executor_free(struct executor *ex)
 	free(ex->devs);
 	free(ex->alone);
 	free(ex->lines);
-	pthread_cond_destroy(&ex->changed);
+	pthread_cond_destroy(&ex->dispatch_cv);
+	pthread_cond_destroy(&ex->session_cv);
+	pthread_cond_destroy(&ex->pool_cv);
 	pthread_mutex_destroy(&ex->lock);
 	free(ex);
 }

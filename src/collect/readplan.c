@@ -38,6 +38,17 @@ read_limit(enum modbus_table t)
 	    READPLAN_MAX_BITS : READPLAN_MAX_REGISTERS;
 }
 
+void
+readplan_sort(const struct model *m, size_t *pts, size_t n)
+{
+	/* Periodic tasks arrive sorted (the scheduler sorts once): skip. */
+	for (size_t i = 1; i < n; i++)
+		if (cmp_points(&pts[i - 1], &pts[i], (void *)m) > 0) {
+			qsort_r(pts, n, sizeof *pts, cmp_points, (void *)m);
+			return;
+		}
+}
+
 size_t
 readplan_build(const struct model *m, const unsigned char *alone, size_t *pts,
     size_t n, struct read_block *blocks)
@@ -45,7 +56,7 @@ readplan_build(const struct model *m, const unsigned char *alone, size_t *pts,
 	size_t nb = 0;
 	bool prev_alone = false;
 
-	qsort_r(pts, n, sizeof *pts, cmp_points, (void *)m);
+	readplan_sort(m, pts, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct point *p = &m->points[pts[i]];
 		int w = point_width(p);

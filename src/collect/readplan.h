@@ -25,6 +25,9 @@ struct read_block {
 	size_t first, n;        /* range of the sorted point list */
 };
 
+/* Sort point indices by table and address, as readplan_build wants them. */
+void readplan_sort(const struct model *m, size_t *pts, size_t n);
+
 /*
  * Sort pts (point indices) by table and address and merge them into
  * blocks (room for n).  alone, when not NULL, is indexed by point and

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include "collect/readplan.h"
 #include "collect/scheduler.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -73,6 +74,9 @@ group_event(const struct model *m, struct event_run *er)
 		}
 		g->points[g->npoints++] = ev->points[i];
 	}
+	/* Sorted once here, so the executor's read plan need not sort. */
+	for (size_t j = 0; j < er->ngroups; j++)
+		readplan_sort(m, er->groups[j].points, er->groups[j].npoints);
 }
 
 static void
