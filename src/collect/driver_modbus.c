@@ -395,7 +395,13 @@ modbus_read(struct driver_conn *conn, enum modbus_table table, int address,
 		    err) != 0)
 			return -1;
 	} else {
-		/* RTU: libmodbus frames, times and checks the CRC. */
+		/*
+		 * RTU: libmodbus frames, times and checks the CRC.  RTU has
+		 * no transaction ids: drop whatever a late reply left in the
+		 * input first (the guard interval covers one still on its
+		 * way).
+		 */
+		modbus_flush(conn->ctx);
 		if (modbus_send_raw_request(conn->ctx, req, sizeof req) < 0)
 			return io_error(err, errno, "read");
 		len = modbus_receive_confirmation(conn->ctx, rsp);
