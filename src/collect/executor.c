@@ -106,7 +106,8 @@ struct executor {
 
 	pthread_t dispatcher;
 	struct session_job *jobs_head, *jobs_tail;
-	int threads, idle_threads, exited_unjoined;
+	int threads, idle_threads;
+	int jobs_waiting;               /* posted, not yet taken by a thread */
 	pthread_t *zombies;             /* exited pool threads to join */
 	size_t nzombies, zombies_cap;
 };
@@ -246,6 +247,7 @@ pool_worker(void *arg)
 		if (job == NULL || ex->stopping)
 			break;  /* idle too long, or stopping */
 		ex->jobs_head = job->next;
+		ex->jobs_waiting--;
 		if (ex->jobs_head == NULL)
 			ex->jobs_tail = NULL;
 		pthread_mutex_unlock(&ex->lock);
@@ -277,9 +279,16 @@ pool_post(struct executor *ex, size_t device)
 	else
 		ex->jobs_head = job;
 	ex->jobs_tail = job;
+	ex->jobs_waiting++;
 
 	reap_zombies(ex);
-	if (ex->idle_threads == 0 && ex->threads < ex->p.threads) {
+	/*
+	 * An idle thread counts as idle until it gets the lock back, so
+	 * compare with the jobs not yet taken, not with "any idle thread":
+	 * one idle thread must not stand for several jobs of one pass.
+	 */
+	if (ex->jobs_waiting > ex->idle_threads &&
+	    ex->threads < ex->p.threads) {
 		pthread_t t;
 		sigset_t all, old;
 
@@ -375,14 +384,11 @@ dispatcher_main(void *arg)
 		int64_t next = expire_hard_errors(ex, now, ended, &nended);
 
 		for (size_t i = 0; i < nended; i++) {
-			enum device_conn_state s = ex->devs[ended[i]].state;
-
-			pthread_mutex_unlock(&ex->lock);
 			log_event(LOG_INFO, "hard_error_end", "{s:s,s:s}",
 			    "connector", line_id(ex, ended[i]),
 			    "device", device_id(ex, ended[i]));
-			report_state(ex, ended[i], s, NULL);
-			pthread_mutex_lock(&ex->lock);
+			report_state(ex, ended[i], ex->devs[ended[i]].state,
+			    NULL);
 		}
 		for (size_t l = 0; l < ex->m->nconnectors; l++)
 			next = earliest(next, dispatch_line(ex, l, now));
@@ -638,20 +644,19 @@ session_run(struct executor *ex, size_t device)
 	struct driver_conn *conn = NULL;
 	struct collect_error err = { 0 };
 	bool healthy = true;
-	enum device_conn_state s;
 
 	report_state(ex, device, DEVICE_CONNECTING, NULL);
 	if (ex->drv->open(ex->drv->ctx, line, dev, &conn, &err) != 0) {
 		session_connect_failed(ex, device, &err);
 		return;
 	}
+	log_event(LOG_INFO, "connect", "{s:s,s:s}", "connector", line->id,
+	    "device", dev->id);
 	pthread_mutex_lock(&ex->lock);
 	d->failures = 0;
 	d->state = DEVICE_CONNECTED;
-	pthread_mutex_unlock(&ex->lock);
-	log_event(LOG_INFO, "connect", "{s:s,s:s}", "connector", line->id,
-	    "device", dev->id);
 	report_state(ex, device, DEVICE_CONNECTED, NULL);
+	pthread_mutex_unlock(&ex->lock);
 
 	pthread_mutex_lock(&ex->lock);
 	int64_t started = clock_mono_ms(ex->clk);
@@ -691,17 +696,25 @@ session_run(struct executor *ex, size_t device)
 		pthread_mutex_lock(&ex->lock);
 		keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
 	}
+	if (!healthy)
+		reason = "error";
+	else if (ex->stopping)
+		reason = "stopping";
 	pthread_mutex_unlock(&ex->lock);
 
 	ex->drv->close(conn);
 	log_event(healthy ? LOG_INFO : LOG_WARN, "disconnect",
 	    "{s:s,s:s,s:s}", "connector", line->id, "device", dev->id,
-	    "reason", !healthy ? "error" : ex->stopping ? "stopping" : reason);
+	    "reason", reason);
 	pthread_mutex_lock(&ex->lock);
 	session_end(ex, device);
-	s = d->state;
+	/*
+	 * Reported under the lock (the sink only touches the snapshot when
+	 * there is no error), so that a WAITING reported by a submit right
+	 * after cannot be overwritten by this older IDLE.
+	 */
+	report_state(ex, device, d->state, NULL);
 	pthread_mutex_unlock(&ex->lock);
-	report_state(ex, device, s, NULL);
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -750,7 +763,7 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 {
 	struct device_run *d = &ex->devs[device];
 	struct task *t = xcalloc(1, sizeof *t);
-	bool cancel = false;
+	bool cancel = false, stopping;
 	uint64_t id;
 
 	t->kind = TASK_READ_POINTS;
@@ -761,7 +774,8 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 	pthread_mutex_lock(&ex->lock);
 	id = t->id = ++ex->next_task_id;
 	t->queued_ms = clock_mono_ms(ex->clk);
-	if (ex->stopping || d->hard_error_until > t->queued_ms) {
+	stopping = ex->stopping;
+	if (stopping || d->hard_error_until > t->queued_ms) {
 		cancel = true;
 	} else {
 		if (d->tail != NULL)
@@ -796,8 +810,8 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 	pthread_mutex_unlock(&ex->lock);
 
 	if (cancel) {
-		cancel_task(ex, device, t, ex->stopping ? COLLECT_CANCELLED :
-		    COLLECT_HARD_ERROR, ex->stopping ? "executor stopping" :
+		cancel_task(ex, device, t, stopping ? COLLECT_CANCELLED :
+		    COLLECT_HARD_ERROR, stopping ? "executor stopping" :
 		    "device in HardError");
 		task_free(t);
 		return 0;

@@ -617,6 +617,52 @@ test_pool_grows_and_shrinks(void **state)
 	free_model(m);
 }
 
+/*
+ * Rule 8: two lines freed in one dispatcher pass with one idle thread get
+ * two threads, not one thread for both (one line would starve).
+ */
+static void
+test_pool_one_idle_thread_two_jobs(void **state)
+{
+	size_t lines[] = { 0, 1, 2 };
+	struct model *m = make_model(3, lines, 3);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct executor_params p = params;
+	size_t pt[] = { 0, 1, 2 };
+
+	(void)state;
+	p.pool_idle_ms = 60000;                 /* idle threads stay */
+	struct executor *ex = executor_new(m, &p, drv, clk, &sink);
+	executor_submit_read(ex, 0, &pt[0], 1);
+	executor_submit_read(ex, 1, &pt[1], 1);
+	assert_true(wait_count(read_ok, 0, 1));
+	assert_true(wait_count(read_ok, 1, 1));
+	clock_virtual_advance(clk, p.keep_alive_ms);    /* both end: 2 idle */
+	assert_true(wait_state(0, DEVICE_IDLE));
+	assert_true(wait_state(1, DEVICE_IDLE));
+	executor_submit_read(ex, 2, &pt[2], 1);         /* takes one */
+	assert_true(wait_count(read_ok, 2, 1));
+	executor_submit_read(ex, 0, &pt[0], 1);         /* lines in guard */
+	executor_submit_read(ex, 1, &pt[1], 1);
+	settle();
+	/* dev2 keeps its thread busy (a task every 5 s) while the guard runs. */
+	for (int i = 1; i <= 4; i++) {
+		clock_virtual_advance(clk, p.guard_ms / 4);
+		executor_submit_read(ex, 2, &pt[2], 1);
+		assert_true(wait_count(read_ok, 2, 1 + i));
+	}
+	assert_true(wait_count(read_ok, 0, 2));         /* both lines served */
+	assert_true(wait_count(read_ok, 1, 2));
+	assert_int_equal(read_state(2), DEVICE_CONNECTED);
+	assert_int_equal(executor_threads(ex), 3);
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 int
 main(void)
 {
@@ -633,6 +679,7 @@ main(void)
 		cmocka_unit_test_setup(test_max_hold_yields_line, setup),
 		cmocka_unit_test_setup(test_split_after_exception_02, setup),
 		cmocka_unit_test_setup(test_pool_grows_and_shrinks, setup),
+		cmocka_unit_test_setup(test_pool_one_idle_thread_two_jobs, setup),
 	};
 
 	return cmocka_run_group_tests_name("executor", tests, NULL, NULL);
