@@ -136,16 +136,41 @@ engine_device_state(void *ctx, size_t device, enum device_conn_state s,
 	state_set_device_conn(e->state, device, s, err ? err->text : NULL);
 }
 
+/*
+ * Start executor and scheduler on e->m.  After a reload, prev and old are
+ * the previous model and its stopped executor: what the rules remember
+ * (each line's guard interval, each device's failed connects and
+ * HardError) is handed over by id before the first tick, so a reload never
+ * shortens a guard or lifts a HardError.
+ */
 static void
-start_collection(struct engine *e)
+start_collection(struct engine *e, const struct model *prev,
+    struct executor *old)
 {
 	const struct executor_defaults *d = &e->m->app.executor;
 	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
 	    d->retries, d->hard_error_ms, d->threads, 0 };
 	struct executor_sink sink = { e, engine_results, engine_device_state };
+	const struct model *m = e->m;
 
-	e->ex = executor_new(e->m, &params, e->drv, clock_real(), &sink);
-	e->sched = scheduler_start(e->m, e->ex, clock_real());
+	e->ex = executor_new(m, &params, e->drv, clock_real(), &sink);
+	for (size_t i = 0; old != NULL && i < m->nconnectors; i++) {
+		long j = model_find_connector(prev, m->connectors[i].id);
+
+		if (j >= 0)
+			executor_set_guard_until(e->ex, i,
+			    executor_guard_until(old, (size_t)j));
+	}
+	for (size_t i = 0; old != NULL && i < m->ndevices; i++) {
+		long j = model_find_device(prev, m->devices[i].id);
+		struct device_memory mem;
+
+		if (j < 0)
+			continue;
+		executor_device_memory(old, (size_t)j, &mem);
+		executor_set_device_memory(e->ex, i, &mem);
+	}
+	e->sched = scheduler_start(m, e->ex, clock_real());
 }
 
 static void
@@ -183,7 +208,7 @@ reject_reload(struct engine *e, struct config_errors *errs, const char *why)
  * Validate the config dir whole; if it is good, swap it in between ticks:
  * the scheduler stops, running tasks finish, queued ones are cancelled
  * (each recorded), and the new executor inherits every line's guard
- * interval so that rule 5 holds across the swap.
+ * interval and every device's HardError (rules 5 and 7 hold across it).
  */
 static void
 reload_config(struct engine *e)
@@ -220,14 +245,7 @@ reload_config(struct engine *e)
 	const struct model *prev = e->m;
 	e->m = m;
 	state_swap_model(e->state, m);
-	start_collection(e);
-	for (size_t i = 0; i < m->nconnectors; i++) {
-		long j = model_find_connector(prev, m->connectors[i].id);
-
-		if (j >= 0)
-			executor_set_guard_until(e->ex, i,
-			    executor_guard_until(old, (size_t)j));
-	}
+	start_collection(e, prev, old);
 	executor_free(old);
 	log_event(LOG_INFO, "config_applied", "{s:I,s:I,s:I}",
 	    "devices", (json_int_t)m->ndevices,
@@ -439,7 +457,7 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	    "threads", d->threads);
 
 	e->drv = driver_modbus_new();
-	start_collection(e);
+	start_collection(e, NULL, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_create(&e->housekeeper, NULL, housekeeper_main, e);

@@ -888,6 +888,31 @@ executor_set_guard_until(struct executor *ex, size_t line, int64_t until)
 }
 
 void
+executor_device_memory(struct executor *ex, size_t device,
+    struct device_memory *out)
+{
+	pthread_mutex_lock(&ex->lock);
+	out->failures = ex->devs[device].failures;
+	out->hard_error_until = ex->devs[device].hard_error_until;
+	pthread_mutex_unlock(&ex->lock);
+}
+
+void
+executor_set_device_memory(struct executor *ex, size_t device,
+    const struct device_memory *in)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->devs[device].failures = in->failures;
+	ex->devs[device].hard_error_until = in->hard_error_until;
+	if (in->hard_error_until > clock_mono_ms(ex->clk)) {
+		ex->devs[device].state = DEVICE_HARD_ERROR;
+		report_state(ex, device, DEVICE_HARD_ERROR, NULL);
+	}
+	pthread_cond_signal(&ex->dispatch_cv);
+	pthread_mutex_unlock(&ex->lock);
+}
+
+void
 executor_stop(struct executor *ex)
 {
 	pthread_mutex_lock(&ex->lock);

@@ -110,4 +110,14 @@ int64_t executor_guard_until(struct executor *ex, size_t line);
 void executor_set_guard_until(struct executor *ex, size_t line,
     int64_t until);
 
+/* What rule 7 remembers of a device, handed over by a reload likewise. */
+struct device_memory {
+	int failures;                   /* failed connects in a row */
+	int64_t hard_error_until;       /* monotonic; 0 = not in HardError */
+};
+void executor_device_memory(struct executor *ex, size_t device,
+    struct device_memory *out);
+void executor_set_device_memory(struct executor *ex, size_t device,
+    const struct device_memory *in);
+
 #endif

@@ -48,10 +48,20 @@ start_sim "$CFG" --fault dead:refuse
 
 GUARD=0.5
 HARD=2
-"$JOPE" run -c "$CFG" --state-dir "$ST" -n 0.3 -s $GUARD -r 2 -d $HARD \
-    --duration 8 2>"$T/run.err" || fail "run exited with $?"
 LOG="$ST/jope-smb.log"
 SPOOL="$ST/spool.db"
+"$JOPE" run -c "$CFG" --state-dir "$ST" -n 0.3 -s $GUARD -r 2 -d $HARD \
+    --duration 8 2>"$T/run.err" &
+RUN_PID=$!
+CLEANUPS="kill\ $RUN_PID"
+# A reload while dev-c is in HardError must not lift it (rule 7 across a
+# configuration swap).
+in_hard_error() { grep -q '"event":"hard_error"' "$LOG" 2>/dev/null; }
+wait_until 60 in_hard_error || fail "dev-c never entered HardError"
+kill -HUP $RUN_PID
+wait $RUN_PID || fail "run exited with $?"
+CLEANUPS=""
+grep -q '"event":"config_applied"' "$LOG" || fail "the reload was not applied"
 
 # jq helpers: seconds from our RFC 3339 stamps; events of one connector.
 JQ_T='def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:26] | tonumber / 1e6);'
@@ -99,4 +109,10 @@ cancelled=$(spool_sql "$SPOOL" "SELECT count(*) FROM collection_errors WHERE dev
 healthy=$(spool_sql "$SPOOL" "SELECT count(*) FROM collection_errors WHERE device_id != 'dev-c' AND code != 8")
 [ "$healthy" -eq 0 ] || fail "$healthy errors on the healthy line"
 pass "rule 7: HardError entered after 2 failures, left after ${HARD} s, $cancelled cancellations stored"
+
+jq -e -s '(to_entries | map(select(.value.event == "config_applied")) | first.key) as $k
+    | .[$k:] | map(select(.device == "dev-c" and
+        (.event == "hard_error_end" or .event == "connect_failed"))) | first.event == "hard_error_end"' \
+    "$LOG" >/dev/null || fail "the reload lifted dev-c's HardError early"
+pass "HardError kept across a reload"
 exit 0
