@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect/driver.h"
@@ -77,6 +78,24 @@ engine_spool_path_for(const struct app_config *app, const char *state_dir)
 	return out;
 }
 
+/*
+ * A busy or briefly failing spool (a checkpoint, a reader holding a lock)
+ * gets a few more tries before the results count as not stored.
+ */
+static int
+put_with_retry(struct engine *e, const struct spool_sample *samples,
+    size_t ns, const struct spool_error *errors, size_t ne)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		if (spool_put(e->spool, samples, ns, errors, ne) == 0)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
 /* Executor sink: make results durable, then visible. */
 static void
 engine_results(void *ctx, size_t device, const struct point_result *r,
@@ -104,12 +123,29 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 			    .ts_us = r[i].ts_us };
 		}
 	}
-	if (spool_put(e->spool, samples, ns, errors, ne) != 0)
+	if (put_with_retry(e, samples, ns, errors, ne) != 0) {
+		/*
+		 * Not on disk, so not shown either: the operator sees why
+		 * instead of a value that a crash would lose.
+		 */
+		struct point_result *lost = xcalloc(n, sizeof *lost);
+
 		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:I,s:I,s:s}",
 		    "device", m->devices[device].id, "samples", (json_int_t)ns,
 		    "errors", (json_int_t)ne, "error",
 		    spool_last_error(e->spool));
-	state_record_poll(e->state, device, r, n);
+		for (size_t i = 0; i < n; i++) {
+			lost[i] = r[i];
+			lost[i].ok = false;
+			lost[i].err.code = COLLECT_IO;
+			snprintf(lost[i].err.text, sizeof lost[i].err.text,
+			    "not stored: %s", spool_last_error(e->spool));
+		}
+		state_record_poll(e->state, device, lost, n);
+		free(lost);
+	} else {
+		state_record_poll(e->state, device, r, n);
+	}
 	free(samples);
 	free(errors);
 }

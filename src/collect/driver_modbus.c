@@ -9,7 +9,8 @@
  * function, byte count), because libmodbus 3.1.6 takes a TCP reply from
  * another unit id for the answer.  Modbus TCP reads are framed here with a
  * transaction id of their own for the same reason.  Errors are classified
- * into collect_code values; the executor closes the connection after any
+ * into collect_code values (writes, not issued by the executor yet, still
+ * use libmodbus's framing).  The executor closes the connection after any
  * error that is not a clean Modbus exception, which is how a desynchronised
  * stream is recovered: it is rebuilt, never re-read.
  */
@@ -302,8 +303,9 @@ tcp_exchange(struct driver_conn *conn, const uint8_t *pdu, size_t pdulen,
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000L;
 	}
-	if (send(fd, frame, 7 + pdulen, MSG_NOSIGNAL) != (ssize_t)(7 + pdulen))
-		return io_error(err, errno, "read");
+	ssize_t sent = send(fd, frame, 7 + pdulen, MSG_NOSIGNAL);
+	if (sent != (ssize_t)(7 + pdulen))
+		return io_error(err, sent < 0 ? errno : EIO, "read");
 	if (read_exact(fd, rsp, 7, &deadline) != 0)
 		return io_error(err, errno, "read");
 	len = (size_t)(rsp[4] << 8 | rsp[5]);
@@ -331,6 +333,8 @@ parse_reply(struct driver_conn *conn, const uint8_t *rsp, int len, int fc,
 	bool bits = fc == 0x01 || fc == 0x02;
 	int want = bits ? (count + 7) / 8 : 2 * count;
 
+	if (len == 0 && !conn->tcp)     /* libmodbus: another slave's reply */
+		return malformed(err, 0, "reply from another unit id");
 	if (len < hdr + 2)
 		return malformed(err, len, "reply too short");
 	if (conn->tcp && ((rsp[0] << 8 | rsp[1]) != tid || rsp[2] != 0 ||
@@ -376,11 +380,8 @@ modbus_read(struct driver_conn *conn, enum modbus_table table, int address,
 	limit = fc <= 0x02 ? MODBUS_MAX_READ_BITS : MODBUS_MAX_READ_REGISTERS;
 	if (count < 1 || count > limit || address < 0 ||
 	    address + count > 65536) {
-		err->code = COLLECT_EXCEPTION;
-		err->detail = MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
-		str_copy(err->text, "read: request out of range",
-		    sizeof err->text);
-		return -1;
+		/* Our own request is wrong: not the device's exception. */
+		return malformed(err, count, "request out of range");
 	}
 	if (conn->inter_frame_delay_ms > 0)
 		sleep_ms(conn->inter_frame_delay_ms);
@@ -417,11 +418,17 @@ modbus_write(struct driver_conn *conn, enum modbus_table table, int address,
 {
 	int rc;
 
+	if (count < 1 || count > (table == TABLE_COIL ?
+	    MODBUS_MAX_WRITE_BITS : MODBUS_MAX_WRITE_REGISTERS)) {
+		err->code = COLLECT_MALFORMED;
+		err->detail = count;
+		str_copy(err->text, "write: request out of range",
+		    sizeof err->text);
+		return -1;
+	}
 	if (table == TABLE_COIL) {
 		uint8_t bits[MODBUS_MAX_WRITE_BITS];
 
-		if (count > MODBUS_MAX_WRITE_BITS)
-			count = MODBUS_MAX_WRITE_BITS;
 		for (int i = 0; i < count; i++)
 			bits[i] = in[i] ? 1 : 0;
 		rc = modbus_write_bits(conn->ctx, address, count, bits);

@@ -1194,6 +1194,41 @@ index_start(struct id_index *ix, size_t n)
 	ix->n = n;
 }
 
+/*
+ * Two connectors on one physical line (one serial port, or one host and
+ * port) would let the executor open it twice at once: rule 2 is about
+ * lines, so a line must be one connector; its devices go under it.
+ */
+static void
+check_shared_endpoints(const struct ctx *c, const struct model *m)
+{
+	char path[PATH_LEN];
+
+	for (size_t k = 1; k < m->nconnectors; k++) {
+		const struct connector *b = &m->connectors[k];
+
+		for (size_t j = 0; j < k; j++) {
+			const struct connector *a = &m->connectors[j];
+			int same = a->kind == b->kind &&
+			    (b->kind == CONNECTOR_RTU ?
+			    b->serial[0] && strcmp(a->serial, b->serial) == 0 :
+			    b->host[0] && b->port > 0 && a->port == b->port &&
+			    strcmp(a->host, b->host) == 0);
+
+			if (!same)
+				continue;
+			jsonpos_path_index(path, sizeof(path), "$.connectors", k);
+			strncat(path, b->kind == CONNECTOR_RTU ? ".serial" :
+			    ".port", sizeof(path) - strlen(path) - 1);
+			report(c, path, JSONPOS_VALUE, _("connector \"%s\" is "
+			    "the same line as connector \"%s\"; put both "
+			    "lines' devices under one connector"), b->id,
+			    a->id);
+			break;
+		}
+	}
+}
+
 static void
 load_connectors(const struct ctx *c, json_t *root, struct model *m,
     struct id_index *ix)
@@ -1212,6 +1247,7 @@ load_connectors(const struct ctx *c, json_t *root, struct model *m,
 		ix->v[k].idx = k;
 	}
 	index_finish(c, ix, SEC_CONNECTORS);
+	check_shared_endpoints(c, m);
 }
 
 static void

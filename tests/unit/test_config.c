@@ -153,6 +153,15 @@ static const struct mutation duplicate_cases[] = {
 	{ "'connector': 'tcp1', 'unit_id': 1}",
 	    "'connector': 'tcp1', 'unit_id': 1, 'unit_id': 4}",
 	    7, 55, "$.devices[0].unit_id", "duplicate key (first at line 7, column 41)" },
+	/* One physical line must be one connector (rule 2). */
+	{ "'baud': 19200}",
+	    "'baud': 19200},\n    {'id': 'tcp2', 'kind': 'tcp', 'host': '10.0.0.1', 'port': 502}",
+	    5, 63, "$.connectors[2].port",
+	    "connector \"tcp2\" is the same line as connector \"tcp1\"; put both lines' devices under one connector" },
+	{ "'baud': 19200}",
+	    "'baud': 19200},\n    {'id': 'rtu2', 'kind': 'rtu', 'serial': '/dev/ttyUSB0', 'baud': 9600}",
+	    5, 45, "$.connectors[2].serial",
+	    "connector \"rtu2\" is the same line as connector \"rtu1\"; put both lines' devices under one connector" },
 };
 
 static const struct mutation range_cases[] = {
