@@ -45,6 +45,11 @@ struct device {
 	char name[MODEL_NAME_MAX];
 	size_t connector;           /* index into model.connectors */
 	int unit_id;                /* 0..247 (tcp may use 255) */
+	int max_gap;                /* registers a merged read may skip, 0..124;
+	                               default 0: never read across a gap */
+	int clock_address;          /* holding registers of the device clock:
+	                               uint32 Unix seconds (ABCD) at it, uint16
+	                               milliseconds at +2; -1 = no clock */
 };
 
 enum modbus_table {
@@ -58,7 +63,9 @@ enum value_type {
 	VALUE_BOOL,                 /* "bool": coil / discrete input, or reg != 0 */
 	VALUE_U16, VALUE_I16,       /* "uint16", "int16": one register */
 	VALUE_U32, VALUE_I32,       /* "uint32", "int32": two registers */
-	VALUE_F32                   /* "float32": two registers, IEEE 754 */
+	VALUE_F32,                  /* "float32": two registers, IEEE 754 */
+	VALUE_U64, VALUE_I64,       /* "uint64", "int64": four registers */
+	VALUE_F64                   /* "float64": four registers, IEEE 754 */
 };
 
 /*
@@ -66,7 +73,10 @@ enum value_type {
  * significant) .. D land in the registers as transmitted:
  * "ABCD" big-endian (Modbus default), "CDAB" word-swapped,
  * "BADC" byte-swapped, "DCBA" little-endian.  For 16-bit values only the
- * first pair matters: AB normal, BA swapped.
+ * first pair matters: AB normal, BA swapped.  64-bit values extend the same
+ * pattern to four registers: ABCD = registers in big-endian word order with
+ * big-endian bytes, CDAB = word order reversed, BADC = bytes swapped in
+ * each register, DCBA = fully little-endian.
  */
 enum byte_order { ORDER_ABCD, ORDER_CDAB, ORDER_BADC, ORDER_DCBA };
 
@@ -93,7 +103,24 @@ struct point {
 	double scale;               /* engineering = raw * scale + offset */
 	double offset;
 	char unit[MODEL_UNIT_MAX];
+	int writable;               /* setpoint: may be written (holding
+	                               register or coil only) */
 	struct sim_profile sim;
+};
+
+/*
+ * A spectrum: pixels values of one type in consecutive registers of one
+ * device (a Raman gateway's input registers).  Read in chunks of at most
+ * 125 registers that never split a pixel.
+ */
+struct spectrum {
+	char id[MODEL_ID_MAX];
+	size_t device;              /* index into model.devices */
+	enum modbus_table table;    /* input_register or holding_register */
+	int address;
+	int pixels;                 /* 1..16384; the last register must fit */
+	enum value_type type;       /* uint16, int16, float32 (default) */
+	enum byte_order order;
 };
 
 /* A periodic event: every period_ms (+ phase_ms) collect these points. */
@@ -103,6 +130,8 @@ struct periodic_event {
 	int64_t phase_ms;           /* 0 <= phase < period */
 	size_t *points;             /* indices into model.points */
 	size_t npoints;
+	size_t *spectra;            /* indices into model.spectra */
+	size_t nspectra;
 };
 
 struct executor_defaults {
@@ -132,6 +161,8 @@ struct model {
 	size_t ndevices;
 	struct point *points;
 	size_t npoints;
+	struct spectrum *spectra;
+	size_t nspectra;
 	struct periodic_event *events;
 	size_t nevents;
 };
@@ -142,9 +173,12 @@ void model_free(struct model *m);
 long model_find_connector(const struct model *m, const char *id);
 long model_find_device(const struct model *m, const char *id);
 long model_find_point(const struct model *m, const char *id);
+long model_find_spectrum(const struct model *m, const char *id);
 
 /* Number of 16-bit registers (or bits, for bit tables) a point occupies. */
 int point_width(const struct point *p);
+/* Registers of one value of type t (1, 2 or 4). */
+int value_type_width(enum value_type t);
 
 /* Names used in the JSON files and in logs. */
 const char *modbus_table_name(enum modbus_table t);

@@ -15,13 +15,22 @@
 enum command_kind {
 	CMD_READ_DEVICE_NOW,    /* immediate read of every point of a device */
 	CMD_READ_POINT_NOW,     /* immediate read of one point */
-	CMD_RELOAD_CONFIG       /* validate the config dir whole, then swap */
+	CMD_RELOAD_CONFIG,      /* validate the config dir whole, then swap */
+	CMD_SET_CLOCK,          /* set device's clock to the console's time */
+	CMD_WRITE_POINT         /* write value to a writable point */
 };
 
+/*
+ * Indices refer to the model of the snapshot the UI acted on; config_gen
+ * names that model, so a command that crosses a reload is refused rather
+ * than applied to whatever now has that index.
+ */
 struct command {
 	enum command_kind kind;
 	size_t device;          /* index into model.devices */
-	size_t point;           /* index into model.points (CMD_READ_POINT_NOW) */
+	size_t point;           /* index into model.points */
+	double value;           /* CMD_WRITE_POINT, engineering units */
+	unsigned config_gen;    /* snapshot.config_generation */
 };
 
 struct cmdq;

@@ -227,6 +227,17 @@ state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
 }
 
 void
+state_set_command_result(struct state *st, bool ok, const char *text)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.command_seq++;
+	st->cur.command_ok = ok;
+	str_copy(st->cur.command_text, text, sizeof st->cur.command_text);
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_set_config_status(struct state *st, bool applied, const char *msg)
 {
 	pthread_mutex_lock(&st->lock);

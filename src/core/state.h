@@ -50,6 +50,9 @@ struct snapshot {
 	uint64_t ticks, coalesced, missed;      /* scheduler */
 	unsigned config_generation;     /* bumps on every applied reload */
 	char config_status[256];        /* last reload's outcome, "" none */
+	uint64_t command_seq;           /* bumps with every command outcome */
+	bool command_ok;
+	char command_text[192];         /* e.g. "pumps: clock set" */
 };
 
 struct state;
@@ -79,6 +82,8 @@ void state_swap_model(struct state *st, const struct model *m);
 void state_set_device_plan(struct state *st, size_t device, const char *plan);
 void state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
     uint64_t missed);
+/* Outcome of an immediate command (clock, write), for the console. */
+void state_set_command_result(struct state *st, bool ok, const char *text);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 
