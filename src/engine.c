@@ -47,6 +47,7 @@ struct engine {
 	void (*adjust_model)(void *ctx, struct model *m);
 	void *adjust_ctx;
 	struct model **loaded;          /* models of reloads, freed at stop */
+	unsigned generation;            /* reloads applied; = snapshot's */
 	size_t nloaded;
 	char *state_dir;
 	char *spool_path;
@@ -172,6 +173,12 @@ engine_device_state(void *ctx, size_t device, enum device_conn_state s,
 	state_set_device_conn(e->state, device, s, err ? err->text : NULL);
 }
 
+static void engine_spectrum(void *ctx, size_t device, size_t spectrum,
+    const double *pixels, size_t n, int64_t ts_us,
+    const struct collect_error *err);
+static void engine_command_done(void *ctx, size_t device,
+    enum task_kind kind, size_t index, bool ok, const char *text);
+
 /*
  * Start executor and scheduler on e->m.  After a reload, prev and old are
  * the previous model and its stopped executor: what the rules remember
@@ -186,7 +193,9 @@ start_collection(struct engine *e, const struct model *prev,
 	const struct executor_defaults *d = &e->m->app.executor;
 	struct executor_params params = { d->keep_alive_ms, d->guard_ms,
 	    d->retries, d->hard_error_ms, d->threads, 0 };
-	struct executor_sink sink = { e, engine_results, engine_device_state };
+	struct executor_sink sink = { .ctx = e, .results = engine_results,
+	    .device_state = engine_device_state, .spectrum = engine_spectrum,
+	    .command_done = engine_command_done };
 	const struct model *m = e->m;
 
 	e->ex = executor_new(m, &params, e->drv, clock_real(), &sink);
@@ -281,6 +290,7 @@ reload_config(struct engine *e)
 	const struct model *prev = e->m;
 	e->m = m;
 	state_swap_model(e->state, m);
+	e->generation++;
 	start_collection(e, prev, old);
 	executor_free(old);
 	log_event(LOG_INFO, "config_applied", "{s:I,s:I,s:I}",
@@ -290,6 +300,55 @@ reload_config(struct engine *e)
 	snprintf(msg, sizeof msg, _("Configuration reloaded: %zu device(s), "
 	    "%zu point(s)"), m->ndevices, m->npoints);
 	state_set_config_status(e->state, true, msg);
+}
+
+/* Executor sink: a spectrum is durable before anything else sees it. */
+static void
+engine_spectrum(void *ctx, size_t device, size_t spectrum,
+    const double *pixels, size_t n, int64_t ts_us,
+    const struct collect_error *err)
+{
+	struct engine *e = ctx;
+	const struct spectrum *sp = &e->m->spectra[spectrum];
+
+	if (err == NULL && spool_put_spectrum(e->spool, sp->id, ts_us, pixels,
+	    n, NULL) == 0)
+		return;
+	struct spool_error rec = {
+	    .device_id = e->m->devices[device].id, .point_id = sp->id,
+	    .code = err ? (int)err->code : COLLECT_IO,
+	    .detail = err ? err->detail : 0,
+	    .description = err ? err->text : spool_last_error(e->spool),
+	    .ts_us = ts_us };
+	if (err == NULL)
+		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
+		    "spectrum", sp->id, "error", spool_last_error(e->spool));
+	if (put_with_retry(e, NULL, 0, &rec, 1) != 0)
+		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
+		    "spectrum", sp->id, "error", spool_last_error(e->spool));
+}
+
+/* Executor sink: an immediate command's outcome, for the operator. */
+static void
+engine_command_done(void *ctx, size_t device, enum task_kind kind,
+    size_t index, bool ok, const char *text)
+{
+	struct engine *e = ctx;
+
+	(void)index;
+	if (!ok) {
+		struct spool_error rec = {
+		    .device_id = e->m->devices[device].id,
+		    .point_id = kind == TASK_WRITE_POINT ?
+		    e->m->points[index].id : NULL,
+		    .code = COLLECT_IO, .description = text,
+		    .ts_us = clock_real_us(clock_real()) };
+
+		if (put_with_retry(e, NULL, 0, &rec, 1) != 0)
+			log_event(LOG_ERROR, "spool_write_failed", "{s:s}",
+			    "error", spool_last_error(e->spool));
+	}
+	state_set_command_result(e->state, ok, text);
 }
 
 static void
@@ -302,8 +361,26 @@ run_command(struct engine *e, const struct command *c)
 		reload_config(e);
 		return;
 	}
-	if (c->device >= m->ndevices)
+	/* Indices are the UI's view of a model: refuse them after a swap. */
+	if (c->config_gen != e->generation || c->device >= m->ndevices) {
+		state_set_command_result(e->state, false, _("The configuration "
+		    "changed meanwhile; the command was not carried out"));
 		return;
+	}
+	if (c->kind == CMD_SET_CLOCK) {
+		log_event(LOG_INFO, "immediate_set_clock", "{s:s}", "device",
+		    m->devices[c->device].id);
+		executor_submit_set_clock(e->ex, c->device);
+		return;
+	}
+	if (c->kind == CMD_WRITE_POINT) {
+		if (c->point >= m->npoints)
+			return;
+		log_event(LOG_INFO, "immediate_write", "{s:s,s:f}", "point",
+		    m->points[c->point].id, "value", c->value);
+		executor_submit_write(e->ex, c->point, c->value);
+		return;
+	}
 	pts = xcalloc(m->npoints + 1, sizeof *pts);
 	for (size_t i = 0; i < m->npoints; i++) {
 		if (m->points[i].device != c->device)

@@ -26,6 +26,12 @@
  *   CONNECTED    queue empty, held max_hold IDLE/WAITING session_run
  *                and another device waits                (optional per line)
  *   CONNECTED    merged read -> exception 02 CONNECTED   split_block
+ *
+ * Tasks of every kind share the queues and the rules: periodic and
+ * immediate reads (run_read_task), spectra in chunks (run_spectrum_task),
+ * setpoint writes, read back at once (run_write_task), and device clocks
+ * (run_clock_task).  A write to a point not configured writable, or a
+ * clock on a device without one, is refused before it is queued.
  *   CONNECTED    I/O error on a read        WAITING/IDLE session_end
  *   HARD_ERROR   task queued                HARD_ERROR   cancel_task (rule 7)
  *   HARD_ERROR   d elapsed                  IDLE         dispatch_all
@@ -42,6 +48,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -62,8 +69,10 @@ struct task {
 	struct task *next;
 	uint64_t id;
 	enum task_kind kind;
-	size_t *points;
+	size_t *points;         /* READ_POINTS; WRITE_POINT: the one point */
 	size_t npoints;
+	size_t index;           /* READ_SPECTRUM: spectrum; SET_CLOCK: device */
+	double value;           /* WRITE_POINT */
 	int64_t queued_ms;
 };
 
@@ -163,6 +172,18 @@ task_free(struct task *t)
 	free(t);
 }
 
+static void
+report_spectrum_error(struct executor *ex, size_t device, size_t spectrum,
+    enum collect_code code, const char *why)
+{
+	struct collect_error err = { .code = code };
+
+	str_copy(err.text, why, sizeof err.text);
+	if (ex->sink.spectrum != NULL)
+		ex->sink.spectrum(ex->sink.ctx, device, spectrum, NULL, 0,
+		    clock_real_us(ex->clk), &err);
+}
+
 /* Record every point of a task as not read, with code; no lock held. */
 static void
 cancel_task(struct executor *ex, size_t device, struct task *t,
@@ -181,8 +202,22 @@ cancel_task(struct executor *ex, size_t device, struct task *t,
 	log_event(LOG_WARN, "task_cancelled", "{s:s,s:s,s:I,s:s}",
 	    "connector", line_id(ex, device), "device", device_id(ex, device),
 	    "task", (json_int_t)t->id, "reason", why);
-	if (ex->sink.results != NULL)
-		ex->sink.results(ex->sink.ctx, device, r, t->npoints);
+	switch (t->kind) {
+	case TASK_READ_SPECTRUM:
+		report_spectrum_error(ex, device, t->index, code, why);
+		break;
+	case TASK_WRITE_POINT:
+	case TASK_SET_CLOCK:
+		if (ex->sink.command_done != NULL)
+			ex->sink.command_done(ex->sink.ctx, device, t->kind,
+			    t->kind == TASK_WRITE_POINT ? t->points[0] :
+			    device, false, why);
+		break;
+	case TASK_READ_POINTS:
+		if (ex->sink.results != NULL)
+			ex->sink.results(ex->sink.ctx, device, r, t->npoints);
+		break;
+	}
 	free(r);
 }
 
@@ -560,6 +595,149 @@ run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
 	return healthy;
 }
 
+/*
+ * A spectrum in chunks of at most 125 registers that never split a pixel;
+ * any failed chunk fails the whole spectrum (a spectrum is one record).
+ */
+static bool
+run_spectrum_task(struct executor *ex, size_t device, struct driver_conn *conn,
+    struct task *t)
+{
+	const struct spectrum *sp = &ex->m->spectra[t->index];
+	int w = value_type_width(sp->type);
+	int per_chunk = READPLAN_MAX_REGISTERS / w;
+	struct point pixel = { .table = sp->table, .type = sp->type,
+	    .order = sp->order, .scale = 1.0 };
+	uint16_t regs[READPLAN_MAX_REGISTERS];
+	double *px = xmalloc((size_t)sp->pixels * sizeof *px + 1);
+	struct collect_error err = { 0 };
+	int64_t ts = 0;
+
+	for (int done = 0; done < sp->pixels; ) {
+		int k = sp->pixels - done < per_chunk ? sp->pixels - done :
+		    per_chunk;
+
+		if (ex->drv->read(conn, sp->table, sp->address + done * w,
+		    k * w, regs, &err) != 0) {
+			free(px);
+			log_event(LOG_WARN, "spectrum_failed", "{s:s,s:s,s:s}",
+			    "device", device_id(ex, device), "spectrum",
+			    sp->id, "error", err.text);
+			if (ex->sink.spectrum != NULL)
+				ex->sink.spectrum(ex->sink.ctx, device,
+				    t->index, NULL, 0, clock_real_us(ex->clk),
+				    &err);
+			return !is_connection_error(err.code);
+		}
+		if (done == 0)
+			ts = clock_real_us(ex->clk);    /* the first chunk */
+		for (int j = 0; j < k; j++)
+			codec_decode(&pixel, regs + j * w, &px[done + j]);
+		done += k;
+	}
+	if (ex->sink.spectrum != NULL)
+		ex->sink.spectrum(ex->sink.ctx, device, t->index, px,
+		    (size_t)sp->pixels, ts, NULL);
+	free(px);
+	return true;
+}
+
+static bool
+write_failed(struct executor *ex, size_t device, struct task *t,
+    const struct collect_error *err)
+{
+	char text[256];
+
+	snprintf(text, sizeof text, "%s: %s", t->kind == TASK_SET_CLOCK ?
+	    "set clock" : ex->m->points[t->points[0]].id, err->text);
+	log_event(LOG_WARN, "command_failed", "{s:s,s:s}", "device",
+	    device_id(ex, device), "error", text);
+	if (ex->sink.command_done != NULL)
+		ex->sink.command_done(ex->sink.ctx, device, t->kind,
+		    t->kind == TASK_SET_CLOCK ? device : t->points[0], false,
+		    text);
+	return !is_connection_error(err->code);
+}
+
+/* Write a setpoint, then read it back so the new value is stored. */
+static bool
+run_write_task(struct executor *ex, size_t device, struct driver_conn *conn,
+    struct task *t)
+{
+	const struct point *p = &ex->m->points[t->points[0]];
+	struct collect_error err = { 0 };
+	uint16_t regs[4] = { 0 };
+	char text[256];
+
+	codec_encode(p, t->value, regs);
+	if (ex->drv->write(conn, p->table, p->address, point_width(p), regs,
+	    &err) != 0)
+		return write_failed(ex, device, t, &err);
+	log_event(LOG_INFO, "write_point", "{s:s,s:s,s:f}", "device",
+	    device_id(ex, device), "point", p->id, "value", t->value);
+	snprintf(text, sizeof text, "%s: %g %s written", p->id, t->value,
+	    p->unit);
+	if (ex->sink.command_done != NULL)
+		ex->sink.command_done(ex->sink.ctx, device, t->kind,
+		    t->points[0], true, text);
+	t->kind = TASK_READ_POINTS;
+	return run_read_task(ex, device, conn, t);
+}
+
+/*
+ * Set the device clock to our real time: uint32 Unix seconds (high word
+ * first) and uint16 milliseconds, then read it back and say how far off
+ * it reads (the round trip, in the end).
+ */
+static bool
+run_clock_task(struct executor *ex, size_t device, struct driver_conn *conn,
+    struct task *t)
+{
+	int addr = ex->m->devices[device].clock_address;
+	struct collect_error err = { 0 };
+	int64_t now = clock_real_us(ex->clk), back_us;
+	uint32_t secs = (uint32_t)(now / 1000000);
+	uint16_t regs[3] = { (uint16_t)(secs >> 16), (uint16_t)secs,
+	    (uint16_t)(now / 1000 % 1000) };
+	char stamp[40], text[256];
+
+	if (ex->drv->write(conn, TABLE_HOLDING_REGISTER, addr, 3, regs,
+	    &err) != 0)
+		return write_failed(ex, device, t, &err);
+	if (ex->drv->read(conn, TABLE_HOLDING_REGISTER, addr, 3, regs,
+	    &err) != 0)
+		return write_failed(ex, device, t, &err);
+	back_us = ((int64_t)((uint32_t)regs[0] << 16 | regs[1]) * 1000 +
+	    regs[2]) * 1000;
+	format_rfc3339_us(now, stamp, sizeof stamp);
+	snprintf(text, sizeof text, "%s: clock set to %s (reads back %+.3f s)",
+	    device_id(ex, device), stamp,
+	    (double)(back_us - clock_real_us(ex->clk)) / 1e6);
+	log_event(LOG_INFO, "set_clock", "{s:s,s:s}", "device",
+	    device_id(ex, device), "time", stamp);
+	if (ex->sink.command_done != NULL)
+		ex->sink.command_done(ex->sink.ctx, device, t->kind, device,
+		    true, text);
+	return true;
+}
+
+static bool
+run_task(struct executor *ex, size_t device, struct driver_conn *conn,
+    struct task *t)
+{
+	switch (t->kind) {
+	case TASK_READ_SPECTRUM:
+		return run_spectrum_task(ex, device, conn, t);
+	case TASK_WRITE_POINT:
+		return run_write_task(ex, device, conn, t);
+	case TASK_SET_CLOCK:
+		return run_clock_task(ex, device, conn, t);
+	case TASK_READ_POINTS:
+		break;
+	}
+	return run_read_task(ex, device, conn, t);
+}
+
 /* End a session: free the line, start its guard.  Lock held. */
 static void
 session_end(struct executor *ex, size_t device)
@@ -691,7 +869,7 @@ session_run(struct executor *ex, size_t device)
 		if (d->queued > 0)
 			d->waiting_since = d->head->queued_ms;
 		pthread_mutex_unlock(&ex->lock);
-		healthy = run_read_task(ex, device, conn, t);
+		healthy = run_task(ex, device, conn, t);
 		task_free(t);
 		pthread_mutex_lock(&ex->lock);
 		keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
@@ -757,19 +935,13 @@ executor_new(const struct model *m, const struct executor_params *params,
 	return ex;
 }
 
-uint64_t
-executor_submit_read(struct executor *ex, size_t device, const size_t *points,
-    size_t npoints)
+/* Queue t for device (rules 3, 7); cancel it, recorded, when it cannot. */
+static uint64_t
+submit_task(struct executor *ex, size_t device, struct task *t)
 {
 	struct device_run *d = &ex->devs[device];
-	struct task *t = xcalloc(1, sizeof *t);
 	bool cancel = false, stopping;
 	uint64_t id;
-
-	t->kind = TASK_READ_POINTS;
-	t->points = xcalloc(npoints, sizeof *t->points);
-	memcpy(t->points, points, npoints * sizeof *points);
-	t->npoints = npoints;
 
 	pthread_mutex_lock(&ex->lock);
 	id = t->id = ++ex->next_task_id;
@@ -817,6 +989,77 @@ executor_submit_read(struct executor *ex, size_t device, const size_t *points,
 		return 0;
 	}
 	return id;      /* not t->id: a worker may already have freed t */
+}
+
+uint64_t
+executor_submit_read(struct executor *ex, size_t device, const size_t *points,
+    size_t npoints)
+{
+	struct task *t = xcalloc(1, sizeof *t);
+
+	t->kind = TASK_READ_POINTS;
+	t->points = xcalloc(npoints + 1, sizeof *t->points);
+	memcpy(t->points, points, npoints * sizeof *points);
+	t->npoints = npoints;
+	return submit_task(ex, device, t);
+}
+
+uint64_t
+executor_submit_spectrum(struct executor *ex, size_t device, size_t spectrum)
+{
+	struct task *t = xcalloc(1, sizeof *t);
+
+	t->kind = TASK_READ_SPECTRUM;
+	t->index = spectrum;
+	return submit_task(ex, device, t);
+}
+
+/* An immediate task refused before it is queued: say why, return 0. */
+static uint64_t
+refuse_command(struct executor *ex, size_t device, enum task_kind kind,
+    size_t index, const char *why)
+{
+	log_event(LOG_WARN, "command_refused", "{s:s,s:s}",
+	    "device", device_id(ex, device), "reason", why);
+	if (ex->sink.command_done != NULL)
+		ex->sink.command_done(ex->sink.ctx, device, kind, index, false,
+		    why);
+	return 0;
+}
+
+uint64_t
+executor_submit_write(struct executor *ex, size_t point, double value)
+{
+	const struct point *p = &ex->m->points[point];
+	struct task *t;
+
+	if (!p->writable)
+		return refuse_command(ex, p->device, TASK_WRITE_POINT, point,
+		    "point is not writable");
+	if (!isfinite(value))
+		return refuse_command(ex, p->device, TASK_WRITE_POINT, point,
+		    "value is not a number");
+	t = xcalloc(1, sizeof *t);
+	t->kind = TASK_WRITE_POINT;
+	t->points = xcalloc(1, sizeof *t->points);
+	t->points[0] = point;
+	t->npoints = 1;
+	t->value = value;
+	return submit_task(ex, p->device, t);
+}
+
+uint64_t
+executor_submit_set_clock(struct executor *ex, size_t device)
+{
+	struct task *t;
+
+	if (ex->m->devices[device].clock_address < 0)
+		return refuse_command(ex, device, TASK_SET_CLOCK, device,
+		    "device has no clock configured");
+	t = xcalloc(1, sizeof *t);
+	t->kind = TASK_SET_CLOCK;
+	t->index = device;
+	return submit_task(ex, device, t);
 }
 
 bool

@@ -39,7 +39,12 @@ enum device_conn_state {
 };
 const char *device_conn_state_name(enum device_conn_state s);
 
-enum task_kind { TASK_READ_POINTS };
+enum task_kind {
+	TASK_READ_POINTS,       /* periodic or immediate read of points */
+	TASK_READ_SPECTRUM,     /* a spectrum, in chunks */
+	TASK_WRITE_POINT,       /* immediate: write a setpoint, read it back */
+	TASK_SET_CLOCK          /* immediate: write the device clock */
+};
 
 /* One value read, or why it could not be. */
 struct point_result {
@@ -61,6 +66,21 @@ struct executor_sink {
 	/* Device state changes; err is set on connect_failed / hard_error. */
 	void (*device_state)(void *ctx, size_t device,
 	    enum device_conn_state state, const struct collect_error *err);
+	/*
+	 * A spectrum read (err NULL, pixels[n]) or why not (err set, n 0),
+	 * on a worker thread; durable before return, like results.
+	 */
+	void (*spectrum)(void *ctx, size_t device, size_t spectrum,
+	    const double *pixels, size_t n, int64_t ts_us,
+	    const struct collect_error *err);
+	/*
+	 * The outcome of an immediate write (TASK_WRITE_POINT: index is the
+	 * point; TASK_SET_CLOCK: index is the device), with a short
+	 * untranslated description.  Written values are then read back and
+	 * reported through results as usual.
+	 */
+	void (*command_done)(void *ctx, size_t device, enum task_kind kind,
+	    size_t index, bool ok, const char *text);
 };
 
 struct executor;
@@ -76,6 +96,15 @@ struct executor *executor_new(const struct model *m,
  */
 uint64_t executor_submit_read(struct executor *ex, size_t device,
     const size_t *points, size_t npoints);
+
+/* Queue a read of one spectrum of device (model.spectra index). */
+uint64_t executor_submit_spectrum(struct executor *ex, size_t device,
+    size_t spectrum);
+/* Queue a write of value (engineering units) to a writable point. */
+uint64_t executor_submit_write(struct executor *ex, size_t point,
+    double value);
+/* Queue setting device's clock to the real time when the task runs. */
+uint64_t executor_submit_set_clock(struct executor *ex, size_t device);
 
 /* True while task id still waits in device's queue (not yet started). */
 bool executor_task_queued(struct executor *ex, size_t device, uint64_t id);

@@ -4,7 +4,7 @@
  * At start every event gets its first due time: the next multiple of its
  * period plus its phase.  The scheduler thread sleeps until the earliest due
  * event, then, for each device the event names, submits one read task with
- * that device's points of the event.  Two guards keep the executor from
+ * that device's points of the event, and one task per spectrum it names.  Two guards keep the executor from
  * drowning when it cannot keep up:
  *   - coalescing: if the task submitted at the previous tick for the same
  *     (event, device) still waits in the queue, no second one is queued;
@@ -38,6 +38,7 @@ struct event_run {
 	int64_t due_ms;
 	struct device_group *groups;
 	size_t ngroups;
+	uint64_t *spectrum_task;        /* [ev->nspectra]: last submitted */
 };
 
 struct scheduler {
@@ -94,6 +95,19 @@ fire_event(struct scheduler *s, struct event_run *er)
 		}
 		g->last_task = executor_submit_read(s->ex, g->device,
 		    g->points, g->npoints);
+	}
+	for (size_t i = 0; i < er->ev->nspectra; i++) {
+		size_t sp = er->ev->spectra[i];
+		size_t dev = s->m->spectra[sp].device;
+
+		if (er->spectrum_task[i] != 0 && executor_task_queued(s->ex,
+		    dev, er->spectrum_task[i])) {
+			pthread_mutex_lock(&s->lock);
+			s->stats.coalesced++;
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		er->spectrum_task[i] = executor_submit_spectrum(s->ex, dev, sp);
 	}
 }
 
@@ -163,6 +177,8 @@ scheduler_start(const struct model *m, struct executor *ex, struct clock *clk)
 		er->ev = &m->events[i];
 		er->due_ms = (now / period + 1) * period + er->ev->phase_ms;
 		group_event(m, er);
+		er->spectrum_task = xcalloc(er->ev->nspectra + 1,
+		    sizeof *er->spectrum_task);
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	clock_cond_init(&s->wake);
@@ -195,6 +211,7 @@ scheduler_stop(struct scheduler *s)
 		for (size_t j = 0; j < s->events[i].ngroups; j++)
 			free(s->events[i].groups[j].points);
 		free(s->events[i].groups);
+		free(s->events[i].spectrum_task);
 	}
 	free(s->events);
 	pthread_cond_destroy(&s->wake);

@@ -116,6 +116,18 @@ static const char *const migrations[] = {
 	"  pid INTEGER NOT NULL,"
 	"  json TEXT NOT NULL"
 	");",
+	/* 1 -> 2: spectra, pixels as little-endian float64 in a blob. */
+	"CREATE TABLE spectra ("
+	"  id INTEGER PRIMARY KEY,"
+	"  spectrum_id TEXT NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  pixels INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  batch_id TEXT,"
+	"  upload_tx INTEGER"
+	");"
+	"CREATE INDEX spectra_id_ts ON spectra(spectrum_id, ts_us);"
+	"CREATE INDEX spectra_upload_tx ON spectra(upload_tx);",
 };
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))
@@ -132,6 +144,7 @@ enum {
 	ST_GET_STATE,
 	ST_EACH_ALL,
 	ST_EACH_POINT,
+	ST_INS_SPECTRUM,
 	ST_COUNT_
 };
 
@@ -163,6 +176,9 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_EACH_POINT] =
 	    "SELECT point_id, value, quality, ts_us, batch_id FROM samples"
 	    " WHERE point_id = ?1 ORDER BY ts_us, id",
+	[ST_INS_SPECTRUM] =
+	    "INSERT INTO spectra (spectrum_id, ts_us, pixels, data, batch_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 struct spool {
@@ -690,6 +706,51 @@ spool_put(struct spool *sp, const struct spool_sample *samples,
 
 rollback:
 	db_rollback(sp);
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
+    const double *pixels, size_t n, const char *batch_id)
+{
+	sqlite3_stmt *st;
+	unsigned char *blob;
+	int ret = -1;
+
+	if (sp == NULL || spool_lock(sp) != 0)
+		return -1;
+	if (spectrum_id == NULL || (n > 0 && pixels == NULL) ||
+	    n > SPOOL_MAX_PIXELS) {
+		set_error(sp, _("cannot store spectrum: bad arguments"));
+		goto out;
+	}
+	/* Little-endian float64, whatever this machine's byte order. */
+	blob = xmalloc(n * 8 + 1);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bits;
+
+		memcpy(&bits, &pixels[i], 8);
+		for (int b = 0; b < 8; b++)
+			blob[i * 8 + (size_t)b] = (unsigned char)(bits >> (8 * b));
+	}
+	st = sp->stmt[ST_INS_SPECTRUM];
+	sqlite3_bind_text(st, 1, spectrum_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts_us);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+	sqlite3_bind_blob(st, 4, blob, (int)(n * 8), SQLITE_STATIC);
+	if (batch_id != NULL)
+		sqlite3_bind_text(st, 5, batch_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	/* One statement: SQLite's autocommit makes it its own transaction. */
+	if (sqlite3_step(st) == SQLITE_DONE)
+		ret = 0;
+	else
+		set_db_error(sp, _("cannot store spectrum"));
+	stmt_done(st);
+	free(blob);
 out:
 	spool_unlock(sp);
 	return ret;

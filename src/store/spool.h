@@ -59,6 +59,15 @@ int spool_put(struct spool *sp, const struct spool_sample *samples,
     size_t nsamples, const struct spool_error *errors, size_t nerrors);
 
 /* Rows in the spool and the oldest timestamp among them; 0 or -1. */
+/*
+ * Store one spectrum (pixels in engineering units) durably; 0 when
+ * committed.  Kept as little-endian float64 in a blob, n at most
+ * SPOOL_MAX_PIXELS.
+ */
+#define SPOOL_MAX_PIXELS 65536
+int spool_put_spectrum(struct spool *sp, const char *spectrum_id,
+    int64_t ts_us, const double *pixels, size_t n, const char *batch_id);
+
 int spool_counts(struct spool *sp, struct spool_counts *out);
 
 /* Last state published by a running console or engine (JSON object). */

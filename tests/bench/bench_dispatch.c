@@ -87,7 +87,8 @@ run(struct model *m, long tasks, int64_t keep_alive_ms, size_t ndev,
     const char *label)
 {
 	struct executor_params p = { keep_alive_ms, 0, 3, 300000, 512, 0 };
-	struct executor_sink sink = { NULL, on_results, on_state };
+	struct executor_sink sink = { .results = on_results,
+	    .device_state = on_state };
 	struct driver *drv = driver_mem_new(m);
 	struct rusage r0, r1;
 	double t0, t1, cpu;

@@ -106,7 +106,8 @@ static double
 run_engine(struct model *m, double seconds, struct spool *sp)
 {
 	struct executor_params p = { 600000, 0, 3, 300000, 4, 0 };
-	struct executor_sink sink = { NULL, on_results, on_state };
+	struct executor_sink sink = { .results = on_results,
+	    .device_state = on_state };
 	struct driver *drv = driver_modbus_new();
 	double t0, t1;
 	long n0;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,64 @@ sink_state(void *ctx, size_t device, enum device_conn_state s,
 	pthread_mutex_unlock(&rec.lock);
 }
 
-static const struct executor_sink sink = { NULL, sink_results, sink_state };
+static struct {
+	int spectra, spectrum_errors, commands_ok, commands_failed;
+	double first_pixel, last_pixel;
+	size_t pixels;
+	char last_text[256];
+} cmd;
+
+static void
+sink_spectrum(void *ctx, size_t device, size_t spectrum, const double *px,
+    size_t n, int64_t ts, const struct collect_error *err)
+{
+	(void)ctx;
+	(void)device;
+	(void)spectrum;
+	(void)ts;
+	pthread_mutex_lock(&rec.lock);
+	if (err != NULL) {
+		cmd.spectrum_errors++;
+	} else {
+		cmd.spectra++;
+		cmd.pixels = n;
+		cmd.first_pixel = px[0];
+		cmd.last_pixel = px[n - 1];
+	}
+	pthread_mutex_unlock(&rec.lock);
+}
+
+static void
+sink_command(void *ctx, size_t device, enum task_kind kind, size_t index,
+    bool ok, const char *text)
+{
+	(void)ctx;
+	(void)device;
+	(void)kind;
+	(void)index;
+	pthread_mutex_lock(&rec.lock);
+	if (ok)
+		cmd.commands_ok++;
+	else
+		cmd.commands_failed++;
+	snprintf(cmd.last_text, sizeof cmd.last_text, "%s", text);
+	pthread_mutex_unlock(&rec.lock);
+}
+
+static const struct executor_sink sink = { .results = sink_results,
+    .device_state = sink_state, .spectrum = sink_spectrum,
+    .command_done = sink_command };
+
+static int
+read_cmd(size_t which)
+{
+	pthread_mutex_lock(&rec.lock);
+	int n = which == 0 ? cmd.commands_ok : which == 1 ?
+	    cmd.commands_failed : which == 2 ? cmd.spectra :
+	    cmd.spectrum_errors;
+	pthread_mutex_unlock(&rec.lock);
+	return n;
+}
 
 /* A model of ndev devices; line_of[i] gives device i's line. */
 static struct model *
@@ -184,6 +242,7 @@ setup(void **state)
 {
 	(void)state;
 	memset(&rec, 0, sizeof rec);
+	memset(&cmd, 0, sizeof cmd);
 	pthread_mutex_init(&rec.lock, NULL);
 	return 0;
 }
@@ -663,6 +722,120 @@ test_pool_one_idle_thread_two_jobs(void **state)
 	free_model(m);
 }
 
+/* Immediate tasks: a setpoint is written and read back; refusals. */
+static void
+test_write_setpoint(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+
+	(void)state;
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	assert_int_equal(executor_submit_write(ex, 0, 5), 0);  /* not writable */
+	assert_int_equal(read_cmd(1), 1);
+	assert_non_null(strstr(cmd.last_text, "not writable"));
+
+	m->points[0].writable = 1;
+	assert_int_equal(executor_submit_write(ex, 0, NAN), 0);
+	assert_int_equal(read_cmd(1), 2);
+	assert_true(executor_submit_write(ex, 0, 1234) > 0);
+	assert_true(wait_count(read_cmd, 0, 1));
+	assert_true(wait_count(read_ok, 0, 1));         /* read back */
+	assert_true(rec.last_value[0] == 1234);
+	assert_non_null(strstr(cmd.last_text, "p0: 1234"));
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* The device clock: seconds high word first, then milliseconds. */
+static void
+test_set_clock(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, INT64_C(1763701268123000));
+	struct driver *drv = driver_mem_new(m);
+	uint16_t regs[3];
+	struct driver_conn *conn;
+	struct collect_error err;
+
+	(void)state;
+	m->devices[0].clock_address = -1;
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	assert_int_equal(executor_submit_set_clock(ex, 0), 0);  /* no clock */
+	assert_non_null(strstr(cmd.last_text, "no clock"));
+	m->devices[0].clock_address = 9000;
+	assert_true(executor_submit_set_clock(ex, 0) > 0);
+	assert_true(wait_count(read_cmd, 0, 1));
+	assert_non_null(strstr(cmd.last_text, "clock set to "
+	    "2025-11-21T05:01:08.123000Z"));
+	executor_free(ex);
+
+	assert_int_equal(drv->open(drv->ctx, &m->connectors[0], &m->devices[0],
+	    &conn, &err), 0);
+	assert_int_equal(drv->read(conn, TABLE_HOLDING_REGISTER, 9000, 3, regs,
+	    &err), 0);
+	drv->close(conn);
+	assert_int_equal(((uint32_t)regs[0] << 16 | regs[1]), 1763701268);
+	assert_int_equal(regs[2], 123);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* A 1024-pixel float32 spectrum is read in chunks of 124 registers. */
+static void
+test_spectrum_in_chunks(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct driver_mem_stats st;
+	struct spectrum spec = { .id = "S", .device = 0,
+	    .table = TABLE_INPUT_REGISTER, .address = 1000, .pixels = 1024,
+	    .type = VALUE_F32, .order = ORDER_ABCD };
+
+	(void)state;
+	m->spectra = &spec;
+	m->nspectra = 1;
+	for (int i = 0; i < 1024; i++) {
+		float f = (float)i * 0.5f;
+		uint32_t u;
+
+		memcpy(&u, &f, 4);
+		driver_mem_set(drv, 0, TABLE_INPUT_REGISTER, 1000 + 2 * i,
+		    (uint16_t)(u >> 16));
+		driver_mem_set(drv, 0, TABLE_INPUT_REGISTER, 1001 + 2 * i,
+		    (uint16_t)u);
+	}
+	driver_mem_limit_read(drv, 0, 125);
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	assert_true(executor_submit_spectrum(ex, 0, 0) > 0);
+	assert_true(wait_count(read_cmd, 2, 1));
+	assert_int_equal(cmd.pixels, 1024);
+	assert_true(cmd.first_pixel == 0.0);
+	assert_true(cmd.last_pixel == 511.5);
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.reads, 17);         /* ceil(1024 / 62) */
+
+	driver_mem_fail_reads(drv, 0, COLLECT_TIMEOUT);
+	executor_submit_spectrum(ex, 0, 0);
+	assert_true(wait_count(read_cmd, 3, 1));        /* one error record */
+
+	executor_free(ex);
+	m->spectra = NULL;
+	m->nspectra = 0;
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 int
 main(void)
 {
@@ -680,6 +853,9 @@ main(void)
 		cmocka_unit_test_setup(test_split_after_exception_02, setup),
 		cmocka_unit_test_setup(test_pool_grows_and_shrinks, setup),
 		cmocka_unit_test_setup(test_pool_one_idle_thread_two_jobs, setup),
+		cmocka_unit_test_setup(test_write_setpoint, setup),
+		cmocka_unit_test_setup(test_set_clock, setup),
+		cmocka_unit_test_setup(test_spectrum_in_chunks, setup),
 	};
 
 	return cmocka_run_group_tests_name("executor", tests, NULL, NULL);

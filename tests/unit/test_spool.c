@@ -479,7 +479,50 @@ test_reopen_keeps_everything(void **state)
 	assert_int_equal(pid, 99);
 	assert_string_equal(json, "{}");
 	free(json);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 1);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 2);
+	spool_close(sp);
+}
+
+/* Spectra: stored whole, pixels as little-endian float64. */
+static void
+test_spectrum_roundtrip(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *sp = open_ok(f->path);
+	const double px[4] = { 1.5, -2.25, 1e6, 0.0 };
+	char hex[128];
+
+	assert_int_equal(spool_put_spectrum(sp, "AT-501.SPECTRUM", TS0, px, 4,
+	    NULL), 0);
+	assert_int_equal(spool_put_spectrum(sp, NULL, TS0, px, 4, NULL), -1);
+	spool_close(sp);
+	assert_int_equal(raw_query(f->path,
+	    "SELECT pixels FROM spectra WHERE spectrum_id = 'AT-501.SPECTRUM'",
+	    NULL, 0), 4);
+	raw_query(f->path, "SELECT hex(substr(data, 1, 16)) FROM spectra",
+	    hex, sizeof hex);
+	/* 1.5 = 0x3FF8000000000000, -2.25 = 0xC002000000000000, LE. */
+	assert_string_equal(hex, "000000000000F83F00000000000002C0");
+	assert_int_equal(raw_query(f->path, "SELECT length(data) FROM spectra",
+	    NULL, 0), 32);
+}
+
+/* A spool of schema 1 (before spectra) is migrated, its rows kept. */
+static void
+test_migrates_from_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct spool *sp = open_ok(f->path);
+	struct spool_sample s = { "P1", 1.0, QUALITY_GOOD, TS0, NULL };
+	const double px[1] = { 7.0 };
+
+	assert_int_equal(spool_put(sp, &s, 1, NULL, 0), 0);
+	spool_close(sp);
+	raw_exec(f->path, "DROP TABLE spectra; PRAGMA user_version = 1");
+	sp = open_ok(f->path);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 2);
+	assert_int_equal(spool_put_spectrum(sp, "S", TS0, px, 1, NULL), 0);
+	assert_int_equal(counts_of(sp).samples, 1);
 	spool_close(sp);
 }
 
@@ -862,6 +905,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_spool,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spectrum_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrates_from_v1,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
 		    setup, teardown),
