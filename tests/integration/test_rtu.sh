@@ -151,6 +151,24 @@ nsess=$(jq -r 'select(.connector=="rtu0" and .event=="connect") | .device' \
     "$LOG" | wc -l)
 pass "$nsess sessions on rtu0, never two at a time, $GUARD s guard kept"
 
+# --- RS-485 mode on a line that cannot do it: said clearly -----------------
+# A pseudo-terminal answers the RS-485 ioctl with ENOTTY; the engine must
+# say what is wrong and what to change, not fail obscurely.
+CFG2="$T/config-rs485"
+mkdir -p "$CFG2"
+cp "$CFG/app.json" "$CFG2/"
+jq '(.connectors[] | select(.id == "rtu0")) += {"rs485": true}' \
+    "$CFG/devices.json" >"$CFG2/devices.json"
+"$JOPE" run -c "$CFG2" --state-dir "$T/state-rs485" -s 0.2 -r 1 -d 60 \
+    --duration 2 2>/dev/null || fail "run with rs485 exited with $?"
+msg=$(spool_sql "$T/state-rs485/spool.db" "SELECT description FROM
+    collection_errors WHERE device_id LIKE 'pump-%' AND point_id IS NULL LIMIT 1")
+case "$msg" in
+*"does not support RS-485 mode"*"rs485"*) ;;
+*) fail "no clear RS-485 error, got: $msg" ;;
+esac
+pass "RS-485 on a pty: $msg"
+
 # --- the link goes with the simulator --------------------------------------
 stop_sim
 [ ! -e "$TTY" ] && [ ! -L "$TTY" ] || fail "$TTY left behind by the simulator"
