@@ -4,7 +4,18 @@
  *
  * The integration tests run the same executor on real Modbus against the
  * simulator; these tests pin down timing and ordering that a real network
- * would make flaky.
+ * would make flaky.  Rule by rule:
+ *   1 test_rule1_one_connection_per_device
+ *   2 test_line_exclusive_with_guard
+ *   3 test_rule3_fifo_before_close
+ *   4 test_keep_alive_reuses_connection, test_keep_alive_extended_at_9900
+ *   5 test_guard_to_the_millisecond
+ *   6 test_longest_waiting_first, test_max_hold_yields_line
+ *   7 test_hard_error_cancels
+ *   8 test_parallel_lines, test_pool_grows_and_shrinks,
+ *     test_pool_one_idle_thread_two_jobs
+ * and the rest of the table: read errors, exception-02 splits, stopping,
+ * immediate writes, clocks and spectra.
  */
 #include "config.h"
 
@@ -836,10 +847,108 @@ test_spectrum_in_chunks(void **state)
 	free_model(m);
 }
 
+/* Rule 1: many tasks for one device from many threads: one connection. */
+struct flood { struct executor *ex; size_t point; };
+
+static void *
+flood_main(void *arg)
+{
+	struct flood *f = arg;
+
+	for (int i = 0; i < 50; i++)
+		executor_submit_read(f->ex, 0, &f->point, 1);
+	return NULL;
+}
+
+static void
+test_rule1_one_connection_per_device(void **state)
+{
+	size_t lines[] = { 0 };
+	struct model *m = make_model(1, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct driver_mem_stats st;
+	pthread_t th[4];
+
+	(void)state;
+	driver_mem_set_delay(drv, 1);
+	struct executor *ex = executor_new(m, &params, drv, clk, &sink);
+	struct flood f = { ex, 0 };
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, flood_main, &f);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_true(wait_count(read_ok, 0, 200));
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.max_open_per_device, 1);
+	assert_int_equal(st.opens, 1);
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
+/* Rule 3: tasks queued meanwhile all run, in order, before the close. */
+static int order[16], norder;
+
+static void
+order_results(void *ctx, size_t device, const struct point_result *r,
+    size_t n)
+{
+	(void)ctx;
+	(void)device;
+	pthread_mutex_lock(&rec.lock);
+	for (size_t i = 0; i < n && norder < 16; i++)
+		order[norder++] = (int)r[i].point;
+	rec.ok[0] += (int)n;
+	pthread_mutex_unlock(&rec.lock);
+}
+
+static void
+test_rule3_fifo_before_close(void **state)
+{
+	size_t lines[] = { 0, 0, 0, 0, 0 };
+	struct model *m = make_model(5, lines, 1);
+	struct clock *clk = clock_virtual_new(1000, 1000000);
+	struct driver *drv = driver_mem_new(m);
+	struct driver_mem_stats st;
+	const struct executor_sink osink = { .results = order_results,
+	    .device_state = sink_state };
+	size_t p[5] = { 0, 1, 2, 3, 4 };
+
+	(void)state;
+	norder = 0;
+	/* Five points of device 0 (make_model gave each its own device). */
+	for (int i = 0; i < 5; i++)
+		m->points[i].device = 0;
+	driver_mem_set_delay(drv, 5);
+	struct executor *ex = executor_new(m, &params, drv, clk, &osink);
+	for (int i = 0; i < 5; i++)
+		executor_submit_read(ex, 0, &p[i], 1);
+	assert_true(wait_count(read_ok, 0, 5));
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.opens, 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(order[i], i);          /* first come first */
+	clock_virtual_advance(clk, params.keep_alive_ms);
+	assert_true(wait_state(0, DEVICE_IDLE));
+	driver_mem_stats(drv, &st);
+	assert_int_equal(st.closes, 1);
+
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_rule1_one_connection_per_device,
+		    setup),
+		cmocka_unit_test_setup(test_rule3_fifo_before_close, setup),
 		cmocka_unit_test_setup(test_keep_alive_reuses_connection, setup),
 		cmocka_unit_test_setup(test_line_exclusive_with_guard, setup),
 		cmocka_unit_test_setup(test_longest_waiting_first, setup),
