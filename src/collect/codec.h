@@ -16,7 +16,7 @@
 /*
  * Decode the point_width(p) registers at regs into an engineering value.
  * For bit tables regs[0] is 0 or 1.  Returns 0, or -1 when the raw value is
- * not a number (a float32 NaN or infinity): the caller records it as bad.
+ * not a number (a float32 or float64 NaN or infinity): the caller records it as bad.
  */
 int codec_decode(const struct point *p, const uint16_t *regs, double *value);
 

@@ -2,8 +2,11 @@
  * readplan.c: merging points into Modbus requests (see readplan.h).
  *
  * Sorting then one linear pass: a point joins the previous block when it is
- * in the same table, starts at or before the block's end (no gap), and the
- * grown block stays within the read limit.  The same function builds the
+ * in the same table, starts at most the device's max_gap registers after
+ * the block's end (0, the default: at or before the end, no gap), and the
+ * grown block stays within the read limit (125 registers, 2000 bits).
+ * Coils and discrete inputs are always merged gap-free: max_gap counts
+ * registers, and a bit read is cheap enough not to need it.  The same function builds the
  * plan the executor runs and the plan `jope-smb plan` prints, so what an
  * engineer reads is what the device is sent.
  */
@@ -38,6 +41,16 @@ read_limit(enum modbus_table t)
 	    READPLAN_MAX_BITS : READPLAN_MAX_REGISTERS;
 }
 
+/* Registers a merged read of p's table may skip before p. */
+static int
+allowed_gap(const struct model *m, const struct point *p)
+{
+	if (p->table == TABLE_COIL || p->table == TABLE_DISCRETE_INPUT ||
+	    p->device >= m->ndevices)
+		return 0;
+	return m->devices[p->device].max_gap;
+}
+
 void
 readplan_sort(const struct model *m, size_t *pts, size_t n)
 {
@@ -65,7 +78,8 @@ readplan_build(const struct model *m, const unsigned char *alone, size_t *pts,
 
 		if (b != NULL && !this_alone && !prev_alone &&
 		    b->table == p->table &&
-		    p->address <= b->address + b->count &&
+		    p->address <= b->address + b->count +
+		    allowed_gap(m, p) &&
 		    p->address + w - b->address <= read_limit(p->table)) {
 			int end = p->address + w;
 

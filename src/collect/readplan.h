@@ -2,9 +2,10 @@
  * readplan.h: how the points of one read task become Modbus requests.
  *
  * Points of the same table whose registers touch or overlap are merged into
- * one request, within the protocol's size limits; points are never merged
- * across a gap, so a device is never asked for a register it was not
- * configured with.  Some devices still refuse a merged read (exception 02,
+ * one request, within the protocol's size limits.  By default points are
+ * never merged across a gap, so a device is never asked for a register it
+ * was not configured with; a device's max_gap lets a read of registers skip
+ * up to that many unconfigured ones (bit tables never skip).  Some devices still refuse a merged read (exception 02,
  * illegal data address, e.g. a map with holes inside a 32-bit pair); the
  * executor then marks those points "alone" and the plan reads them one by
  * one from then on.

@@ -41,6 +41,8 @@
 #define PERIOD_MS_MAX 604800000LL   /* a week */
 #define TIMEOUT_MS_MAX 60000
 #define FILE_MAX (16 * 1024 * 1024)   /* no configuration is near this */
+#define READ_MAX_REGISTERS 125      /* Modbus: one read of registers */
+#define PIXELS_MAX 16384
 
 /* Getter flags. */
 #define OPT 0
@@ -66,11 +68,18 @@ struct id_index {
 	size_t n;
 };
 
-enum section { SEC_CONNECTORS, SEC_DEVICES, SEC_POINTS, SEC_EVENTS };
+enum section { SEC_CONNECTORS, SEC_DEVICES, SEC_POINTS, SEC_SPECTRA,
+	SEC_EVENTS };
 
 static const char *const section_key[] = {
-	"connectors", "devices", "points", "events"
+	"connectors", "devices", "points", "spectra", "events"
 };
+
+/* Names of the enums as the JSON files spell them (model.h order). */
+static const char *const table_names[] = { "coil", "discrete_input",
+    "input_register", "holding_register", NULL };
+static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA",
+    NULL };
 
 /* --- the error list -------------------------------------------------------- */
 
@@ -594,6 +603,10 @@ report_duplicate_id(const struct ctx *c, enum section sec, size_t first,
 		report(c, dpath, JSONPOS_VALUE, _("duplicate point id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
+	case SEC_SPECTRA:
+		report(c, dpath, JSONPOS_VALUE, _("duplicate spectrum id "
+		    "\"%s\" (first at line %d)"), id, line);
+		break;
 	case SEC_EVENTS:
 		report(c, dpath, JSONPOS_VALUE, _("duplicate event id "
 		    "\"%s\" (first at line %d)"), id, line);
@@ -674,6 +687,10 @@ resolve_ref(const struct ctx *c, const json_t *v, const char *path,
 		break;
 	case SEC_POINTS:
 		report(c, path, JSONPOS_VALUE, _("unknown point \"%.64s\""), id);
+		break;
+	case SEC_SPECTRA:
+		report(c, path, JSONPOS_VALUE, _("unknown spectrum \"%.64s\""),
+		    id);
 		break;
 	case SEC_EVENTS:
 		break;
@@ -943,10 +960,12 @@ check_device(const struct ctx *c, json_t *o, const char *path,
     struct model *m, const struct id_index *conns, struct device *d)
 {
 	static const char *const keys[] = { "id", "name", "connector",
-	    "unit_id", NULL };
+	    "unit_id", "max_gap", "clock_address", NULL };
+	long long n;
 	long conn;
 
 	d->connector = SIZE_MAX;
+	d->clock_address = -1;
 	check_keys(c, o, path, keys);
 	get_id(c, o, path, "id", REQ, d->id);
 	str_copy(d->name, d->id, sizeof(d->name));
@@ -955,6 +974,12 @@ check_device(const struct ctx *c, json_t *o, const char *path,
 	    SEC_CONNECTORS)) >= 0)
 		d->connector = (size_t)conn;
 	check_unit_id(c, o, path, m, conn, d);
+	if (get_int(c, o, path, "max_gap", OPT, 0, READ_MAX_REGISTERS - 1,
+	    &n) == 1)
+		d->max_gap = (int)n;
+	/* The clock is three holding registers: A, A+1 seconds, A+2 ms. */
+	if (get_int(c, o, path, "clock_address", OPT, 0, 65533, &n) == 1)
+		d->clock_address = (int)n;
 }
 
 /* --- devices.json: points -------------------------------------------------------------------- */
@@ -1010,23 +1035,38 @@ check_point_layout(const struct ctx *c, const char *path, struct point *p)
 		    end);
 }
 
+/* A setpoint: only what Modbus can write (holding registers, coils). */
+static void
+check_writable(const struct ctx *c, json_t *o, const char *path,
+    int table_known, struct point *p)
+{
+	char wpath[PATH_LEN];
+
+	/* An unknown or missing table is reported already. */
+	if (get_bool(c, o, path, "writable", OPT, &p->writable) != 1 ||
+	    !p->writable || !table_known ||
+	    p->table == TABLE_HOLDING_REGISTER || p->table == TABLE_COIL)
+		return;
+	jsonpos_path_key(wpath, sizeof(wpath), path, "writable");
+	report(c, wpath, JSONPOS_VALUE, _("cannot be written: the table is %s; "
+	    "only holding_register and coil points are writable"),
+	    modbus_table_name(p->table));
+}
+
 static void
 check_point(const struct ctx *c, json_t *o, const char *path,
     const struct id_index *devs, struct point *p)
 {
 	static const char *const keys[] = { "id", "name", "device", "table",
-	    "address", "type", "byte_order", "scale", "offset", "unit", "sim",
-	    NULL };
-	static const char *const tables[] = { "coil", "discrete_input",
-	    "input_register", "holding_register", NULL };
+	    "address", "type", "byte_order", "scale", "offset", "unit",
+	    "writable", "sim", NULL };
 	static const char *const types[] = { "bool", "uint16", "int16",
-	    "uint32", "int32", "float32", NULL };
-	static const char *const orders[] = { "ABCD", "CDAB", "BADC", "DCBA",
+	    "uint32", "int32", "float32", "uint64", "int64", "float64",
 	    NULL };
 	char spath[PATH_LEN];
 	long long n;
 	long dev;
-	int k, ok = 0;
+	int k, ok = 0, table_known = 0;
 
 	p->device = SIZE_MAX;
 	p->order = ORDER_ABCD;
@@ -1037,8 +1077,9 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 	get_string(c, o, path, "name", NONEMPTY, p->name, sizeof(p->name));
 	if ((dev = get_ref(c, o, path, "device", devs, SEC_DEVICES)) >= 0)
 		p->device = (size_t)dev;
-	if (get_enum(c, o, path, "table", REQ, tables, &k) == 1) {
+	if (get_enum(c, o, path, "table", REQ, table_names, &k) == 1) {
 		p->table = (enum modbus_table)k;
+		table_known = 1;
 		ok++;
 	}
 	if (get_enum(c, o, path, "type", REQ, types, &k) == 1) {
@@ -1049,8 +1090,9 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 		p->address = (int)n;
 		ok++;
 	}
-	if (get_enum(c, o, path, "byte_order", OPT, orders, &k) == 1)
+	if (get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
 		p->order = (enum byte_order)k;
+	check_writable(c, o, path, table_known, p);
 	if (get_number(c, o, path, "scale", OPT, -DBL_MAX, DBL_MAX,
 	    &p->scale) == 1 && p->scale == 0) {
 		jsonpos_path_key(spath, sizeof(spath), path, "scale");
@@ -1061,6 +1103,93 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 	check_sim(c, o, path, &p->sim);
 	if (ok == 3)
 		check_point_layout(c, path, p);
+}
+
+/* --- devices.json: spectra ------------------------------------------------------------------ */
+
+static void
+check_spectrum(const struct ctx *c, json_t *o, const char *path,
+    const struct id_index *devs, struct spectrum *sp)
+{
+	static const char *const keys[] = { "id", "name", "device", "table",
+	    "address", "pixels", "type", "byte_order", NULL };
+	/* Indices into table_names / the value types of a pixel. */
+	static const char *const tables[] = { "input_register",
+	    "holding_register", NULL };
+	static const enum modbus_table table_of[] = { TABLE_INPUT_REGISTER,
+	    TABLE_HOLDING_REGISTER };
+	static const char *const types[] = { "uint16", "int16", "float32",
+	    NULL };
+	static const enum value_type type_of[] = { VALUE_U16, VALUE_I16,
+	    VALUE_F32 };
+	char name[MODEL_NAME_MAX], apath[PATH_LEN];
+	long long n;
+	long dev, end;
+	int k, rt, ok = 0;
+
+	sp->device = SIZE_MAX;
+	sp->table = TABLE_INPUT_REGISTER;
+	sp->type = VALUE_F32;
+	sp->order = ORDER_ABCD;
+	check_keys(c, o, path, keys);
+	get_id(c, o, path, "id", REQ, sp->id);
+	/* The name is checked like a point's; the model does not keep it. */
+	get_string(c, o, path, "name", NONEMPTY, name, sizeof(name));
+	if ((dev = get_ref(c, o, path, "device", devs, SEC_DEVICES)) >= 0)
+		sp->device = (size_t)dev;
+	if (get_enum(c, o, path, "table", OPT, tables, &k) == 1)
+		sp->table = table_of[k];
+	if ((rt = get_enum(c, o, path, "type", OPT, types, &k)) == 1)
+		sp->type = type_of[k];
+	if (get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
+		sp->order = (enum byte_order)k;
+	if (get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
+		sp->address = (int)n;
+		ok++;
+	}
+	if (get_int(c, o, path, "pixels", REQ, 1, PIXELS_MAX, &n) == 1) {
+		sp->pixels = (int)n;
+		ok++;
+	}
+	if (ok < 2 || rt == -1)         /* the size is not known */
+		return;
+	end = (long)sp->address + (long)sp->pixels *
+	    value_type_width(sp->type) - 1;
+	if (end > 65535) {
+		jsonpos_path_key(apath, sizeof(apath), path, "address");
+		report(c, apath, JSONPOS_VALUE, _("%d %s pixels at %d end at "
+		    "register %ld, past 65535"), sp->pixels,
+		    value_type_name(sp->type), sp->address, end);
+	}
+}
+
+/*
+ * Spectra have ids of their own (events name them under "spectra"), but a
+ * spectrum id must not also be a point id: both name series in the
+ * historian and in the console.
+ */
+static void
+check_spectrum_point_clash(const struct ctx *c, const struct model *m,
+    const struct id_index *spx, const struct id_index *pts)
+{
+	char path[PATH_LEN], ppath[PATH_LEN];
+	const struct jsonpos_entry *e;
+
+	for (size_t k = 0; k < spx->n; k++) {
+		long p = index_find(pts, spx->v[k].id);
+
+		if (p < 0)
+			continue;
+		jsonpos_path_index(path, sizeof(path), "$.spectra",
+		    spx->v[k].idx);
+		strncat(path, ".id", sizeof(path) - strlen(path) - 1);
+		jsonpos_path_index(ppath, sizeof(ppath), "$.points", (size_t)p);
+		strncat(ppath, ".id", sizeof(ppath) - strlen(ppath) - 1);
+		e = jsonpos_find(&c->pos, ppath, JSONPOS_VALUE);
+		report(c, path, JSONPOS_VALUE, _("spectrum id \"%s\" is "
+		    "already a point id (line %d)"),
+		    m->spectra[spx->v[k].idx].id, e ? e->line : 0);
+	}
 }
 
 /* --- devices.json: events ------------------------------------------------------------------- */
@@ -1114,6 +1243,29 @@ mark_event_devices(const struct ctx *c, json_t *o, const char *path,
 	return rc;
 }
 
+/* Mark the spectra named in "spectra"; 1 if present, -1 if any was bad. */
+static int
+mark_event_spectra(const struct ctx *c, json_t *o, const char *path,
+    const struct id_index *spx, unsigned char *mark)
+{
+	char apath[PATH_LEN], epath[PATH_LEN];
+	json_t *a, *v;
+	size_t k;
+	long s;
+	int rc = 1;
+
+	if ((a = get_typed(c, o, path, "spectra", OPT, W_ARRAY, apath)) == NULL)
+		return json_object_get(o, "spectra") ? -1 : 0;
+	json_array_foreach(a, k, v) {
+		jsonpos_path_index(epath, sizeof(epath), apath, k);
+		if ((s = resolve_ref(c, v, epath, spx, SEC_SPECTRA)) < 0)
+			rc = -1;
+		else
+			mark[s] = 1;
+	}
+	return rc;
+}
+
 /* The selected points, in file order (which keeps registers together). */
 static void
 collect_marked(struct periodic_event *ev, const unsigned char *mark,
@@ -1127,16 +1279,36 @@ collect_marked(struct periodic_event *ev, const unsigned char *mark,
 			ev->points[ev->npoints++] = k;
 }
 
+/* The selected spectra, in file order. */
+static void
+collect_marked_spectra(struct periodic_event *ev, const unsigned char *mark,
+    size_t n)
+{
+	size_t k;
+
+	ev->spectra = xcalloc(n, sizeof(*ev->spectra));
+	for (k = 0; k < n; k++)
+		if (mark[k])
+			ev->spectra[ev->nspectra++] = k;
+}
+
+/*
+ * "points" and "devices" select points ("devices": every point of those
+ * devices, never their spectra); "spectra" selects spectra.  At least one
+ * of the three must be there.
+ */
 static void
 check_event(const struct ctx *c, json_t *o, const char *path,
     const struct model *m, const struct id_index *devs,
-    const struct id_index *pts, struct periodic_event *ev)
+    const struct id_index *pts, const struct id_index *spx,
+    struct periodic_event *ev)
 {
 	static const char *const keys[] = { "id", "period_ms", "phase_ms",
-	    "points", "devices", NULL };
+	    "points", "devices", "spectra", NULL };
 	unsigned char *mark = xcalloc(m->npoints, 1);
+	unsigned char *smark = xcalloc(m->nspectra, 1);
 	long long period = PERIOD_MS_MAX, n;
-	int rp, rd;
+	int rp, rd, rs;
 
 	check_keys(c, o, path, keys);
 	get_id(c, o, path, "id", REQ, ev->id);
@@ -1146,13 +1318,19 @@ check_event(const struct ctx *c, json_t *o, const char *path,
 		ev->phase_ms = n;
 	rp = mark_event_points(c, o, path, pts, mark);
 	rd = mark_event_devices(c, o, path, devs, m, mark);
+	rs = mark_event_spectra(c, o, path, spx, smark);
 	collect_marked(ev, mark, m->npoints);
+	collect_marked_spectra(ev, smark, m->nspectra);
 	free(mark);
-	if (rp == 0 && rd == 0)
-		report(c, path, JSONPOS_VALUE,
-		    _("missing required key \"points\" or \"devices\""));
-	else if (rp >= 0 && rd >= 0 && ev->npoints == 0)
-		report(c, path, JSONPOS_VALUE, _("selects no points"));
+	free(smark);
+	if (rp == 0 && rd == 0 && rs == 0)
+		report(c, path, JSONPOS_VALUE, _("missing required key "
+		    "\"points\", \"devices\" or \"spectra\""));
+	else if (rp >= 0 && rd >= 0 && rs >= 0 && ev->npoints == 0 &&
+	    ev->nspectra == 0)
+		report(c, path, JSONPOS_VALUE, rs == 0 ?
+		    _("selects no points") :
+		    _("selects no points and no spectra"));
 }
 
 /* --- devices.json: sections ------------------------------------------------------------------ */
@@ -1292,8 +1470,31 @@ load_points(const struct ctx *c, json_t *root, struct model *m,
 }
 
 static void
+load_spectra(const struct ctx *c, json_t *root, struct model *m,
+    const struct id_index *devs, const struct id_index *pts,
+    struct id_index *ix)
+{
+	char path[PATH_LEN];
+	json_t *a = get_section(c, root, SEC_SPECTRA, OPT, &m->nspectra);
+	json_t *o;
+	size_t k;
+
+	m->spectra = xcalloc(m->nspectra, sizeof(*m->spectra));
+	index_start(ix, m->nspectra);
+	for (k = 0; k < m->nspectra; k++) {
+		if ((o = get_element(c, a, SEC_SPECTRA, k, path)) != NULL)
+			check_spectrum(c, o, path, devs, &m->spectra[k]);
+		ix->v[k].id = m->spectra[k].id;
+		ix->v[k].idx = k;
+	}
+	index_finish(c, ix, SEC_SPECTRA);
+	check_spectrum_point_clash(c, m, ix, pts);
+}
+
+static void
 load_events(const struct ctx *c, json_t *root, struct model *m,
-    const struct id_index *devs, const struct id_index *pts)
+    const struct id_index *devs, const struct id_index *pts,
+    const struct id_index *spx)
 {
 	char path[PATH_LEN];
 	json_t *a = get_section(c, root, SEC_EVENTS, OPT, &m->nevents);
@@ -1305,7 +1506,8 @@ load_events(const struct ctx *c, json_t *root, struct model *m,
 	index_start(&ix, m->nevents);
 	for (k = 0; k < m->nevents; k++) {
 		if ((o = get_element(c, a, SEC_EVENTS, k, path)) != NULL)
-			check_event(c, o, path, m, devs, pts, &m->events[k]);
+			check_event(c, o, path, m, devs, pts, spx,
+			    &m->events[k]);
 		ix.v[k].id = m->events[k].id;
 		ix.v[k].idx = k;
 	}
@@ -1317,9 +1519,9 @@ static void
 check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 {
 	static const char *const keys[] = { "connectors", "devices", "points",
-	    "events", NULL };
+	    "spectra", "events", NULL };
 	struct id_index conns = { NULL, 0 }, devs = { NULL, 0 };
-	struct id_index pts = { NULL, 0 };
+	struct id_index pts = { NULL, 0 }, spx = { NULL, 0 };
 
 	if (check_type(c, root, "$", W_OBJECT) == -1)
 		return;
@@ -1327,10 +1529,12 @@ check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 	load_connectors(c, root, m, &conns);
 	load_devices(c, root, m, &conns, &devs);
 	load_points(c, root, m, &devs, &pts);
-	load_events(c, root, m, &devs, &pts);
+	load_spectra(c, root, m, &devs, &pts, &spx);
+	load_events(c, root, m, &devs, &pts, &spx);
 	free(conns.v);
 	free(devs.v);
 	free(pts.v);
+	free(spx.v);
 }
 
 /* --- files -------------------------------------------------------------------------------------- */

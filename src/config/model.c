@@ -21,9 +21,12 @@ model_free(struct model *m)
 
 	if (m == NULL)
 		return;
-	for (k = 0; k < m->nevents; k++)
+	for (k = 0; k < m->nevents; k++) {
 		free(m->events[k].points);
+		free(m->events[k].spectra);
+	}
 	free(m->events);
+	free(m->spectra);
 	free(m->points);
 	free(m->devices);
 	free(m->connectors);
@@ -63,10 +66,25 @@ model_find_point(const struct model *m, const char *id)
 	return -1;
 }
 
-int
-point_width(const struct point *p)
+long
+model_find_spectrum(const struct model *m, const char *id)
 {
-	switch (p->type) {
+	size_t k;
+
+	for (k = 0; k < m->nspectra; k++)
+		if (strcmp(m->spectra[k].id, id) == 0)
+			return (long)k;
+	return -1;
+}
+
+int
+value_type_width(enum value_type t)
+{
+	switch (t) {
+	case VALUE_U64:
+	case VALUE_I64:
+	case VALUE_F64:
+		return 4;
 	case VALUE_U32:
 	case VALUE_I32:
 	case VALUE_F32:
@@ -77,6 +95,14 @@ point_width(const struct point *p)
 		break;
 	}
 	return 1;
+}
+
+int
+point_width(const struct point *p)
+{
+	if (p->table == TABLE_COIL || p->table == TABLE_DISCRETE_INPUT)
+		return 1;       /* one bit */
+	return value_type_width(p->type);
 }
 
 const char *
@@ -111,6 +137,12 @@ value_type_name(enum value_type t)
 		return "int32";
 	case VALUE_F32:
 		return "float32";
+	case VALUE_U64:
+		return "uint64";
+	case VALUE_I64:
+		return "int64";
+	case VALUE_F64:
+		return "float64";
 	}
 	return "?";
 }

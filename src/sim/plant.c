@@ -452,7 +452,7 @@ plant_refresh(struct plant *p, size_t device, double t)
 
 	for (size_t k = 0; k < d->npoints; k++) {
 		const struct point *pt = &p->model->points[d->points[k]];
-		uint16_t regs[2] = { 0, 0 };
+		uint16_t regs[4] = { 0, 0, 0, 0 };  /* the widest: 64 bits */
 		double gauss = 0.0;
 
 		if (p->held[d->points[k]])

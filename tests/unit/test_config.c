@@ -78,6 +78,12 @@ static const struct mutation unknown_cases[] = {
 	{ "  'events': [",
 	    "  'event': [",
 	    17, 3, "$.event", "unknown key \"event\" (did you mean \"events\"?)" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'colour': 1}\n  ],\n  'events': [",
+	    18, 67, "$.spectra[0].colour", "unknown key \"colour\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'pixel': 1}\n  ],\n  'events': [",
+	    18, 67, "$.spectra[0].pixel", "unknown key \"pixel\" (did you mean \"pixels\"?)" },
 };
 
 static const struct mutation type_cases[] = {
@@ -99,6 +105,21 @@ static const struct mutation type_cases[] = {
 	{ "'name': 'Oven 2'",
 	    "'name': 2",
 	    9, 28, "$.devices[2].name", "expected a string, got an integer" },
+	{ "'type': 'bool'}",
+	    "'type': 'bool', 'writable': 1}",
+	    15, 96, "$.points[3].writable", "expected a boolean, got an integer" },
+	{ "  'events': [",
+	    "  'spectra': {},\n  'events': [",
+	    17, 14, "$.spectra", "expected an array, got an object" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': '8'}\n  ],\n  'events': [",
+	    18, 64, "$.spectra[0].pixels", "expected an integer, got a string" },
+	{ "'points': ['flow', 'run']",
+	    "'points': ['flow', 'run'], 'spectra': 'flow'",
+	    18, 77, "$.events[0].spectra", "expected an array, got a string" },
+	{ "'unit_id': 1}",
+	    "'unit_id': 1, 'max_gap': '2'}",
+	    7, 66, "$.devices[0].max_gap", "expected an integer, got a string" },
 };
 
 static const struct mutation missing_cases[] = {
@@ -119,7 +140,13 @@ static const struct mutation missing_cases[] = {
 	    19, 5, "$.events[1]", "missing required key \"id\"" },
 	{ "{'id': 'fast', 'period_ms': 1000, 'points': ['flow', 'run']}",
 	    "{'id': 'fast', 'period_ms': 1000}",
-	    18, 5, "$.events[0]", "missing required key \"points\" or \"devices\"" },
+	    18, 5, "$.events[0]", "missing required key \"points\", \"devices\" or \"spectra\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100}\n  ],\n  'events': [",
+	    18, 5, "$.spectra[0]", "missing required key \"pixels\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'address': 100, 'pixels': 8}\n  ],\n  'events': [",
+	    18, 5, "$.spectra[0]", "missing required key \"device\"" },
 };
 
 static const struct mutation dangling_cases[] = {
@@ -135,6 +162,15 @@ static const struct mutation dangling_cases[] = {
 	{ "['tic1', 'tic2']",
 	    "['tic1', 'tic3']",
 	    19, 76, "$.events[1].devices[1]", "unknown device \"tic3\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'raman', 'address': 100, 'pixels': 8}\n  ],\n  'events': [",
+	    18, 30, "$.spectra[0].device", "unknown device \"raman\"" },
+	{ "['flow', 'run']",
+	    "['flow', 'run'], 'spectra': ['walk']",
+	    18, 78, "$.events[0].spectra[0]", "unknown spectrum \"walk\"" },
+	{ "['flow', 'run']",
+	    "['flow', 'run'], 'spectra': ['run']",
+	    18, 78, "$.events[0].spectra[0]", "unknown spectrum \"run\"" },
 };
 
 static const struct mutation duplicate_cases[] = {
@@ -162,6 +198,12 @@ static const struct mutation duplicate_cases[] = {
 	    "'baud': 19200},\n    {'id': 'rtu2', 'kind': 'rtu', 'serial': '/dev/ttyUSB0', 'baud': 9600}",
 	    5, 45, "$.connectors[2].serial",
 	    "connector \"rtu2\" is the same line as connector \"rtu1\"; put both lines' devices under one connector" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8},\n    {'id': 'spec', 'device': 'pump', 'address': 200, 'pixels': 8}\n  ],\n  'events': [",
+	    19, 12, "$.spectra[1].id", "duplicate spectrum id \"spec\" (first at line 18)" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'flow', 'device': 'pump', 'address': 100, 'pixels': 8}\n  ],\n  'events': [",
+	    18, 12, "$.spectra[0].id", "spectrum id \"flow\" is already a point id (line 12)" },
 };
 
 static const struct mutation range_cases[] = {
@@ -234,15 +276,48 @@ static const struct mutation range_cases[] = {
 	{ "'baud': 19200}",
 	    "'baud': 19200, 'port': 502}",
 	    4, 76, "$.connectors[1].port", "\"port\" does not apply to a rtu connector" },
+	{ "'unit_id': 1}",
+	    "'unit_id': 1, 'max_gap': 125}",
+	    7, 66, "$.devices[0].max_gap", "125 is out of range (0..124)" },
+	{ "'unit_id': 1}",
+	    "'unit_id': 1, 'max_gap': -1}",
+	    7, 66, "$.devices[0].max_gap", "-1 is out of range (0..124)" },
+	{ "'unit_id': 2}",
+	    "'unit_id': 2, 'clock_address': 65534}",
+	    9, 90, "$.devices[2].clock_address", "65534 is out of range (0..65533)" },
+	{ "'unit_id': 2}",
+	    "'unit_id': 2, 'clock_address': -1}",
+	    9, 90, "$.devices[2].clock_address", "-1 is out of range (0..65533)" },
+	{ "'address': 0, 'type': 'float32'",
+	    "'address': 65533, 'type': 'float64'",
+	    12, 76, "$.points[0].address", "a float64 at 65533 ends at register 65536, past 65535" },
+	{ "'address': 0, 'type': 'float32'",
+	    "'address': 0, 'type': 'float32', 'writable': true",
+	    12, 110, "$.points[0].writable", "cannot be written: the table is input_register; only holding_register and coil points are writable" },
+	{ "'type': 'bool'}",
+	    "'type': 'bool'},\n    {'id': 'alarm', 'device': 'pump', 'table': 'discrete_input', 'address': 0, 'type': 'bool', 'writable': true}",
+	    16, 108, "$.points[4].writable", "cannot be written: the table is discrete_input; only holding_register and coil points are writable" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 0}\n  ],\n  'events': [",
+	    18, 64, "$.spectra[0].pixels", "0 is out of range (1..16384)" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 16385}\n  ],\n  'events': [",
+	    18, 64, "$.spectra[0].pixels", "16385 is out of range (1..16384)" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 65000, 'pixels': 300}\n  ],\n  'events': [",
+	    18, 49, "$.spectra[0].address", "300 float32 pixels at 65000 end at register 65599, past 65535" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 65000, 'pixels': 537, 'type': 'int16'}\n  ],\n  'events': [",
+	    18, 49, "$.spectra[0].address", "537 int16 pixels at 65000 end at register 65536, past 65535" },
+	{ "'points': ['flow', 'run']",
+	    "'spectra': []",
+	    18, 5, "$.events[0]", "selects no points and no spectra" },
 };
 
 static const struct mutation enum_cases[] = {
 	{ "'table': 'input_register'",
 	    "'table': 'holding'",
 	    12, 47, "$.points[0].table", "\"holding\" is not one of \"coil\", \"discrete_input\", \"input_register\", \"holding_register\"" },
-	{ "'type': 'float32'",
-	    "'type': 'float'",
-	    12, 87, "$.points[0].type", "\"float\" is not one of \"bool\", \"uint16\", \"int16\", \"uint32\", \"int32\", \"float32\"" },
 	{ "'type': 'float32'",
 	    "'type': 'float32', 'byte_order': 'ABDC'",
 	    12, 112, "$.points[0].byte_order", "\"ABDC\" is not one of \"ABCD\", \"CDAB\", \"BADC\", \"DCBA\"" },
@@ -255,6 +330,18 @@ static const struct mutation enum_cases[] = {
 	{ "'type': 'bool'}",
 	    "'type': 'bool', 'sim': {'wave': 'triangle'}}",
 	    15, 100, "$.points[3].sim.wave", "\"triangle\" is not one of \"constant\", \"sine\", \"square\", \"sawtooth\"" },
+	{ "'type': 'float32'",
+	    "'type': 'float'",
+	    12, 87, "$.points[0].type", "\"float\" is not one of \"bool\", \"uint16\", \"int16\", \"uint32\", \"int32\", \"float32\", \"uint64\", \"int64\", \"float64\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'type': 'float64'}\n  ],\n  'events': [",
+	    18, 75, "$.spectra[0].type", "\"float64\" is not one of \"uint16\", \"int16\", \"float32\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'table': 'coil'}\n  ],\n  'events': [",
+	    18, 76, "$.spectra[0].table", "\"coil\" is not one of \"input_register\", \"holding_register\"" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'byte_order': 'ABDC'}\n  ],\n  'events': [",
+	    18, 81, "$.spectra[0].byte_order", "\"ABDC\" is not one of \"ABCD\", \"CDAB\", \"BADC\", \"DCBA\"" },
 };
 
 static const struct mutation id_cases[] = {
@@ -273,6 +360,9 @@ static const struct mutation id_cases[] = {
 	{ "'id': 'slow'",
 	    "'id': 'slöw'",
 	    19, 12, "$.events[1].id", "invalid id: use 1 to 63 characters from A-Z a-z 0-9 _ . -" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec 1', 'device': 'pump', 'address': 100, 'pixels': 8}\n  ],\n  'events': [",
+	    18, 12, "$.spectra[0].id", "invalid id: use 1 to 63 characters from A-Z a-z 0-9 _ . -" },
 };
 
 static const struct app_case app_unknown_cases[] = {
@@ -776,6 +866,11 @@ test_valid_model(void **state)
 	assert_int_equal(m->events[1].npoints, 2);       /* tic1 and tic2 */
 	assert_int_equal(m->events[1].points[0], 1);
 	assert_int_equal(m->events[1].points[1], 2);
+	assert_int_equal(m->nspectra, 0);
+	assert_int_equal(m->events[0].nspectra, 0);
+	assert_int_equal(m->devices[0].max_gap, 0);         /* defaults */
+	assert_int_equal(m->devices[0].clock_address, -1);
+	assert_int_equal(m->points[1].writable, 0);
 
 	assert_int_equal(model_find_connector(m, "rtu1"), 1);
 	assert_int_equal(model_find_device(m, "tic2"), 2);
@@ -788,6 +883,15 @@ test_valid_model(void **state)
 	assert_string_equal(modbus_table_name(TABLE_DISCRETE_INPUT),
 	    "discrete_input");
 	assert_string_equal(value_type_name(VALUE_U32), "uint32");
+	assert_string_equal(value_type_name(VALUE_U64), "uint64");
+	assert_string_equal(value_type_name(VALUE_I64), "int64");
+	assert_string_equal(value_type_name(VALUE_F64), "float64");
+	assert_int_equal(value_type_width(VALUE_BOOL), 1);
+	assert_int_equal(value_type_width(VALUE_I16), 1);
+	assert_int_equal(value_type_width(VALUE_F32), 2);
+	assert_int_equal(value_type_width(VALUE_U64), 4);
+	assert_int_equal(value_type_width(VALUE_F64), 4);
+	assert_int_equal(model_find_spectrum(m, "flow"), -1);
 	assert_string_equal(byte_order_name(ORDER_CDAB), "CDAB");
 	unload(&r);
 }
@@ -858,6 +962,108 @@ test_valid_full(void **state)
 	free(d4);
 	free(d5);
 	free(d6);
+}
+
+/* 64-bit types, setpoints, device clocks and gaps, spectra. */
+static void
+test_valid_extended(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{ "'address': 0, 'type': 'float32'",
+		    "'address': 65532, 'type': 'float64', 'byte_order': 'CDAB'" },
+		{ "'connector': 'tcp1', 'unit_id': 1",
+		    "'connector': 'tcp1', 'unit_id': 1, 'max_gap': 124,"
+		    " 'clock_address': 65533" },
+		{ "'unit_id': 2}", "'unit_id': 2, 'max_gap': 0,"
+		    " 'clock_address': 0}" },
+		{ "'address': 10, 'type': 'int16', 'scale': 0.1, 'unit': '°C'},\n"
+		    "    {'id': 't2'",
+		    "'address': 10, 'type': 'int16', 'scale': 0.1, 'unit': '°C',"
+		    " 'writable': true},\n    {'id': 't2'" },
+		{ "'table': 'coil', 'address': 3, 'type': 'bool'}",
+		    "'table': 'coil', 'address': 3, 'type': 'bool',"
+		    " 'writable': true},\n"
+		    "    {'id': 'count', 'device': 'pump', 'table':"
+		    " 'input_register', 'address': 20, 'type': 'uint64',"
+		    " 'writable': false},\n"
+		    "    {'id': 'delta', 'device': 'pump', 'table':"
+		    " 'holding_register', 'address': 30, 'type': 'int64'}" },
+		{ "  'events': [",
+		    "  'spectra': [\n"
+		    "    {'id': 'raman', 'name': 'Raman', 'device': 'pump',"
+		    " 'address': 1000, 'pixels': 1024},\n"
+		    "    {'id': 'run.s', 'device': 'tic1', 'table':"
+		    " 'holding_register', 'address': 49152, 'pixels': 16384,"
+		    " 'type': 'uint16', 'byte_order': 'BADC'},\n"
+		    "    {'id': 'edge', 'device': 'tic2', 'address': 65534,"
+		    " 'pixels': 1, 'type': 'int16'}\n"
+		    "  ],\n  'events': [" },
+		{ "'points': ['flow', 'run']",
+		    "'points': ['flow', 'run'], 'spectra': ['edge', 'raman',"
+		    " 'edge']" },
+		{ "'devices': ['tic1', 'tic2']}",
+		    "'devices': ['tic1', 'tic2']},\n"
+		    "    {'id': 'spectra', 'period_ms': 2000, 'spectra':"
+		    " ['run.s']}" },
+	};
+	const struct model *m;
+	struct run r;
+	char *dev = xstrdup(base_devices), *next;
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_LEN(edits); k++) {
+		next = replace_once(dev, edits[k].from, edits[k].to);
+		free(dev);
+		dev = next;
+	}
+	assert_loads(app_ok, dev, &r);
+	m = r.m;
+	assert_int_equal(m->points[0].type, VALUE_F64);
+	assert_int_equal(m->points[0].order, ORDER_CDAB);
+	assert_int_equal(point_width(&m->points[0]), 4);
+	assert_int_equal(m->devices[0].max_gap, 124);
+	assert_int_equal(m->devices[0].clock_address, 65533);
+	assert_int_equal(m->devices[1].clock_address, -1);
+	assert_int_equal(m->devices[2].clock_address, 0);
+	assert_int_equal(m->points[1].writable, 1);
+	assert_int_equal(m->points[2].writable, 0);
+	assert_int_equal(m->points[3].writable, 1);
+	assert_int_equal(m->points[4].type, VALUE_U64);
+	assert_int_equal(m->points[4].writable, 0);
+	assert_int_equal(m->points[5].type, VALUE_I64);
+	assert_int_equal(point_width(&m->points[5]), 4);
+
+	assert_int_equal(m->nspectra, 3);
+	assert_string_equal(m->spectra[0].id, "raman");
+	assert_int_equal(m->spectra[0].device, 0);
+	assert_int_equal(m->spectra[0].table, TABLE_INPUT_REGISTER);
+	assert_int_equal(m->spectra[0].address, 1000);
+	assert_int_equal(m->spectra[0].pixels, 1024);
+	assert_int_equal(m->spectra[0].type, VALUE_F32);    /* defaults */
+	assert_int_equal(m->spectra[0].order, ORDER_ABCD);
+	assert_int_equal(m->spectra[1].device, 1);
+	assert_int_equal(m->spectra[1].table, TABLE_HOLDING_REGISTER);
+	assert_int_equal(m->spectra[1].pixels, 16384);      /* ends at 65535 */
+	assert_int_equal(m->spectra[1].type, VALUE_U16);
+	assert_int_equal(m->spectra[1].order, ORDER_BADC);
+	assert_int_equal(m->spectra[2].type, VALUE_I16);
+	assert_int_equal(model_find_spectrum(m, "edge"), 2);
+	assert_int_equal(model_find_spectrum(m, "t1"), -1);
+
+	/* Spectra in file order, once each; "devices" selects no spectra. */
+	assert_int_equal(m->nevents, 3);
+	assert_int_equal(m->events[0].npoints, 2);
+	assert_int_equal(m->events[0].nspectra, 2);
+	assert_int_equal(m->events[0].spectra[0], 0);
+	assert_int_equal(m->events[0].spectra[1], 2);
+	assert_int_equal(m->events[1].nspectra, 0);
+	assert_int_equal(m->events[2].npoints, 0);          /* spectra only */
+	assert_int_equal(m->events[2].nspectra, 1);
+	assert_int_equal(m->events[2].spectra[0], 1);
+	unload(&r);
+	free(dev);
 }
 
 static const char *
@@ -1198,6 +1404,7 @@ main(void)
 		cmocka_unit_test(test_jsonpos_paths),
 		cmocka_unit_test(test_valid_model),
 		cmocka_unit_test(test_valid_full),
+		cmocka_unit_test(test_valid_extended),
 		cmocka_unit_test(test_shipped_configs),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_wrong_types),
