@@ -68,6 +68,17 @@ stale=$(spool_sql "$SPOOL" "SELECT count(*) FROM samples
 [ "$stale" -eq 0 ] || fail "$stale timestamps are not from this run"
 pass "timestamps are monotonic and current"
 
+# Spectra: every configured spectrum arrived whole (all pixels, read in
+# chunks of at most 125 registers), as little-endian float64.
+jq -r '(.spectra // [])[] | [.id, .pixels] | @tsv' "$CFG/devices.json" |
+while IFS="$(printf '\t')" read -r sid npx; do
+    n=$(spool_sql "$SPOOL" "SELECT count(*) FROM spectra WHERE spectrum_id='$sid'
+        AND pixels=$npx AND length(data)=8*$npx")
+    [ "$n" -ge 1 ] || fail "spectrum $sid: no whole spectrum stored"
+done || exit 1
+nspec=$(jq '(.spectra // []) | length' "$CFG/devices.json")
+pass "$nspec spectrum(s) stored whole"
+
 # Values change over time (the simulator's process is alive).
 changing=$(spool_sql "$SPOOL" "SELECT count(*) FROM (SELECT point_id FROM samples
     GROUP BY point_id HAVING count(DISTINCT value) > 1)")
