@@ -48,9 +48,12 @@ jq -e '.config_generation == 0 and (.config_status | test("rejected"))' "$T/st1.
 pass "broken configuration rejected whole, collection goes on"
 
 # 2. A valid configuration without the last device: swapped in.
-jq --arg d "$DROP" '.devices |= map(select(.id != $d))
+jq --arg d "$DROP" '([(.spectra // [])[] | select(.device == $d) | .id]) as $sp
+    | .devices |= map(select(.id != $d))
     | .points |= map(select(.device != $d))
-    | .events |= map(select((.devices // []) | index($d) | not))' \
+    | .spectra |= ((. // []) | map(select(.device != $d)))
+    | .events |= map(select(((.devices // []) | index($d) | not)
+        and ([(.spectra // [])[] | select(. as $x | $sp | index($x))] | length == 0)))' \
     "$T/devices.good" >"$CFG/devices.json"
 "$JOPE" check-config -c "$CFG" >/dev/null || fail "test config invalid"
 kill -HUP $RUN_PID
