@@ -25,8 +25,22 @@
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help
+ *	R               reload the configuration
  *	Ctrl-L          repaint everything
- *	anything else   to the screen (move, read now)
+ *	anything else   to the screen (move, read now, and p, c, w, which
+ *	                ask for the plan, clock and setpoint dialogs)
+ *
+ * Commands that act on the plant (set a clock, write a setpoint) are pushed
+ * only from here, after their dialog says yes, with the configuration
+ * generation the dialog was opened under.  A reload that swaps the model
+ * closes such a dialog (its indices would name something else).  Their
+ * outcome comes back in the snapshot (command_seq, command_ok,
+ * command_text) and is shown in the function-key bar, red when it failed,
+ * like a reload's.
+ *
+ * The function-key bar lists only the keys that work on the selected row
+ * (the screen says which); when it is narrow, or a message needs the room,
+ * the keys of lowest priority are left out first.
  */
 #include "config.h"
 
@@ -49,6 +63,7 @@
 #include "ui/dialog.h"
 #include "ui/draw.h"
 #include "ui/layout.h"
+#include "ui/pointval.h"
 #include "ui/screen.h"
 #include "ui/text.h"
 #include "ui/theme.h"
@@ -81,16 +96,33 @@ struct app {
 	int64_t disk_free, disk_checked;
 };
 
-/* One entry of the function-key bar. */
+/*
+ * One entry of the function-key bar: shown when the screen's keys have
+ * all of its need bits (0: always), dropped lowest priority first.
+ */
 struct fkey {
 	const char *key, *label;
+	int priority;
+	unsigned need;
 };
 
 static const struct fkey main_keys[] = {
-	{ "F1", N_("Help") }, { "F5", N_("Read now") }, { "F10", N_("Quit") },
+	{ "F1", N_("Help"), 9, 0 },
+	{ "F5", N_("Read"), 7, SCREEN_KEY_READ },
+	{ "w", N_("Write"), 6, SCREEN_KEY_WRITE },
+	{ "c", N_("Clock"), 5, SCREEN_KEY_CLOCK },
+	{ "p", N_("Plan"), 4, SCREEN_KEY_PLAN },
+	{ "F10", N_("Quit"), 8, 0 },
 };
-static const struct fkey quit_keys[] = {
-	{ "y", N_("Yes") }, { "n", N_("No") },
+static const struct fkey confirm_keys[] = {
+	{ "y", N_("Yes"), 9, 0 }, { "n", N_("No"), 8, 0 },
+};
+static const struct fkey plan_keys[] = {
+	{ "Esc", N_("Close"), 9, 0 }, { "Up/Down", N_("Scroll"), 8, 1 },
+};
+static const struct fkey input_keys[] = {
+	{ "Enter", N_("OK"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
+	{ "Backspace", N_("Erase"), 7, 0 },
 };
 
 /* Indexed by enum link_state. */
@@ -366,25 +398,113 @@ draw_status(struct app *a, const struct rect *r, int64_t now)
 	bar_draw(&b, r->y, r->x + 1, r->w - 2, theme_attr(ROLE_STATUS));
 }
 
+/* The view of the body, for the screen's draw, key and keys. */
+static void
+view_init(struct app *a, struct view *v, int64_t now)
+{
+	struct layout lo;
+
+	layout_compute(&lo, LINES, COLS);
+	memset(v, 0, sizeof *v);
+	v->model = a->snap.model;  /* changes on a reload */
+	v->snap = &a->snap;
+	v->cmdq = a->cfg->cmdq;
+	v->now_us = now;
+	v->area = lo.body;
+}
+
+/*
+ * Fit the keys whose need is met into the bar (layout_status drops the
+ * lowest priority first), leaving a message the room it needs but never
+ * less than the two keys of highest priority.  show[i] says which; returns
+ * how many items there were.
+ */
+static void
+fkeys_fit(const struct fkey *keys, size_t n, unsigned have, int width,
+    int message_w, bool *show)
+{
+	struct status_item item[ARRAY_LEN(main_keys)];
+	size_t idx[ARRAY_LEN(main_keys)], m = 0;
+	int best[2] = { -1, -1 }, least = 0, budget;
+
+	for (size_t i = 0; i < n && m < ARRAY_LEN(item); i++) {
+		int w = text_width(keys[i].key) + 1 + text_width(_(keys[i].label));
+
+		show[i] = false;
+		if ((keys[i].need & have) != keys[i].need)
+			continue;
+		item[m].long_w = item[m].short_w = w;
+		item[m].priority = keys[i].priority;
+		idx[m++] = i;
+	}
+	for (size_t j = 0; j < m; j++) {
+		if (best[0] < 0 || item[j].priority > item[best[0]].priority) {
+			best[1] = best[0];
+			best[0] = (int)j;
+		} else if (best[1] < 0 ||
+		    item[j].priority > item[best[1]].priority)
+			best[1] = (int)j;
+	}
+	for (int k = 0; k < 2; k++)
+		if (best[k] >= 0)
+			least += item[best[k]].long_w + (k > 0 ? 2 : 0);
+	/* Two blanks after the last key, and one after the message. */
+	budget = width - 2 - (message_w > 0 ? message_w + 1 : 0);
+	if (budget < least)
+		budget = least;
+	layout_status(item, m, budget, 2);
+	for (size_t j = 0; j < m; j++)
+		show[idx[j]] = item[j].fit != STATUS_HIDDEN;
+}
+
 static void
 draw_keys(struct app *a, const struct rect *r, int64_t now)
 {
 	const struct fkey *keys = main_keys;
 	size_t n = ARRAY_LEN(main_keys);
+	bool show[ARRAY_LEN(main_keys)];
+	unsigned have = 0;
 	int x = r->x, end = r->x + r->w, mw;
+	bool message = a->message[0] != '\0' && now < a->message_until;
+	struct view v;
 
 	if (r->h <= 0)
 		return;
-	if (a->dialog.kind == DIALOG_QUIT) {
-		keys = quit_keys;
-		n = ARRAY_LEN(quit_keys);
+	switch (a->dialog.kind) {
+	case DIALOG_NONE:
+		view_init(a, &v, now);
+		have = a->screen->keys(a->screen, &v);
+		break;
+	case DIALOG_QUIT:
+	case DIALOG_CLOCK:
+	case DIALOG_WRITE_CONFIRM:
+		keys = confirm_keys;
+		n = ARRAY_LEN(confirm_keys);
+		break;
+	case DIALOG_HELP:
+	case DIALOG_PLAN:
+		keys = plan_keys;
+		n = ARRAY_LEN(plan_keys);
+		have = dialog_scrolls(&a->dialog) ? 1 : 0;
+		break;
+	case DIALOG_WRITE_INPUT:
+		keys = input_keys;
+		n = ARRAY_LEN(input_keys);
+		break;
+	default:
+		n = 0;
+		break;
 	}
+	fkeys_fit(keys, n, have, r->w, message ? text_width(a->message) : 0,
+	    show);
 	draw_text(stdscr, r->y, r->x, r->w, theme_attr(ROLE_KEY_LABEL),
 	    ALIGN_LEFT, "");
 	for (size_t i = 0; i < n && x < end; i++) {
 		const char *label = _(keys[i].label);
 		int kw = text_width(keys[i].key), lw = text_width(label) + 3;
 
+		if (!show[i])
+			continue;
 		if (x + kw + lw > end)
 			break;
 		draw_text(stdscr, r->y, x, kw, theme_attr(ROLE_KEY),
@@ -393,11 +513,11 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 		    theme_attr(ROLE_KEY_LABEL), ALIGN_LEFT, label);
 		x += kw + lw;
 	}
-	if (a->message[0] == '\0' || now >= a->message_until)
+	if (!message)
 		return;
 	mw = text_width(a->message);
-	if (mw > end - x - 2)
-		mw = end - x - 2;
+	if (mw > end - x - 1)
+		mw = end - x - 1;
 	if (mw > 0)
 		draw_text_cut(stdscr, r->y, end - mw - 1, mw,
 		    theme_attr(a->message_bad ? ROLE_BAD : ROLE_KEY_LABEL),
@@ -450,19 +570,14 @@ app_redraw(struct app *a)
 	if (lo.too_small)
 		draw_too_small(&all);
 	else {
-		memset(&v, 0, sizeof v);
-		v.model = a->snap.model;  /* changes on a reload */
-		v.snap = &a->snap;
-		v.cmdq = a->cfg->cmdq;
-		v.now_us = now;
-		v.area = lo.body;
+		view_init(a, &v, now);
 		draw_header(a, &lo.header, now);
 		a->screen->draw(a->screen, stdscr, &v);
 		draw_status(a, &lo.status, now);
 		draw_keys(a, &lo.keys, now);
 	}
 	if (a->dialog.kind != DIALOG_NONE)
-		dialog_draw(&a->dialog, stdscr, &all);
+		dialog_draw(&a->dialog, stdscr, &all, &a->snap);
 	if (a->repaint)
 		clearok(curscr, TRUE);
 	wnoutrefresh(stdscr);
@@ -470,11 +585,73 @@ app_redraw(struct app *a)
 	a->dirty = a->repaint = false;
 }
 
+/* Push a command about the dialog's model; false (and say so) if full. */
+static bool
+push_command(struct app *a, struct command *c)
+{
+	c->config_gen = a->dialog.config_gen;
+	if (a->cfg->cmdq != NULL && cmdq_push(a->cfg->cmdq, c))
+		return true;
+	app_message(a, _("Command queue full, try again."), true);
+	return false;
+}
+
+/* The operator said yes to a clock or write confirmation. */
+static void
+dialog_confirmed(struct app *a, enum dialog_kind kind)
+{
+	struct dialog *d = &a->dialog;
+	struct command c;
+	char text[256], value[64];
+
+	memset(&c, 0, sizeof c);
+	c.device = d->device;
+	if (kind == DIALOG_CLOCK) {
+		c.kind = CMD_SET_CLOCK;
+		if (push_command(a, &c)) {
+			snprintf(text, sizeof text,
+			    _("Request sent: set the clock of %s"),
+			    d->device_id);
+			app_message(a, text, false);
+		}
+	} else if (kind == DIALOG_WRITE_CONFIRM) {
+		c.kind = CMD_WRITE_POINT;
+		c.point = d->point;
+		c.value = d->value;
+		if (push_command(a, &c)) {
+			pointval_format_exact(value, sizeof value, d->value);
+			/* TRANSLATORS: value, point id. */
+			snprintf(text, sizeof text,
+			    _("Request sent: write %s to %s"), value,
+			    d->point_id);
+			app_message(a, text, false);
+		}
+	}
+}
+
+/* Open the dialog a screen key asked for. */
+static void
+screen_action(struct app *a, const struct key_result *kr)
+{
+	switch (kr->action) {
+	case ACTION_PLAN:
+		dialog_open_plan(&a->dialog, &a->snap, kr->device);
+		break;
+	case ACTION_CLOCK:
+		dialog_open_clock(&a->dialog, &a->snap, kr->device);
+		break;
+	case ACTION_WRITE:
+		dialog_open_write(&a->dialog, &a->snap, kr->point);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 app_key(struct app *a, int ch)
 {
 	struct key_result kr;
-	struct layout lo;
 	struct view v;
 
 	a->dirty = true;
@@ -492,15 +669,18 @@ app_key(struct app *a, int ch)
 		return;
 	}
 	if (ch == 3)            /* Ctrl-C: raw mode, so no SIGINT */
-		ch = 'q';
+		ch = a->dialog.kind == DIALOG_NONE ||
+		    a->dialog.kind == DIALOG_QUIT ? 'q' : 27;
 	if (a->dialog.kind != DIALOG_NONE) {
 		enum dialog_kind kind = a->dialog.kind;
 
-		if (dialog_key(&a->dialog, ch) == DIALOG_YES &&
-		    kind == DIALOG_QUIT) {
+		if (dialog_key(&a->dialog, ch) != DIALOG_YES)
+			return;
+		if (kind == DIALOG_QUIT) {
 			a->status = 0;
 			a->done = true;
-		}
+		} else
+			dialog_confirmed(a, kind);
 		return;
 	}
 	switch (ch) {
@@ -527,16 +707,13 @@ app_key(struct app *a, int ch)
 	default:
 		break;
 	}
-	layout_compute(&lo, LINES, COLS);
-	memset(&v, 0, sizeof v);
+	view_init(a, &v, now_us());
 	memset(&kr, 0, sizeof kr);
-	v.model = a->snap.model;  /* changes on a reload */
-	v.snap = &a->snap;
-	v.cmdq = a->cfg->cmdq;
-	v.now_us = now_us();
-	v.area = lo.body;
-	if (a->screen->key(a->screen, ch, &v, &kr) && kr.message[0] != '\0')
+	if (!a->screen->key(a->screen, ch, &v, &kr))
+		return;
+	if (kr.message[0] != '\0')
 		app_message(a, kr.message, kr.bad);
+	screen_action(a, &kr);
 }
 
 /* Read every key waiting; returns how many there were. */
@@ -580,6 +757,35 @@ terminal_lost(struct app *a)
 	a->done = true;
 }
 
+/* Copy the engine's new state and tell the operator what is news in it. */
+static void
+snapshot_take(struct app *a)
+{
+	char status[sizeof a->snap.config_status];
+	unsigned generation = a->snap.config_generation;
+	uint64_t seq = a->snap.command_seq;
+
+	str_copy(status, a->snap.config_status, sizeof status);
+	state_drain_wake(a->cfg->state);
+	state_copy(a->cfg->state, &a->snap);
+	/* A reload's outcome is news: show it once it arrives. */
+	if (strcmp(status, a->snap.config_status) != 0 &&
+	    a->snap.config_status[0] != '\0')
+		app_message(a, a->snap.config_status,
+		    a->snap.config_generation == generation);
+	/* So is a command's (a clock set, a setpoint written, or not). */
+	if (a->snap.command_seq != seq && a->snap.command_text[0] != '\0')
+		app_message(a, a->snap.command_text, !a->snap.command_ok);
+	/* A dialog about the old model would act on the wrong device. */
+	if (dialog_bound(&a->dialog) &&
+	    a->dialog.config_gen != a->snap.config_generation) {
+		a->dialog.kind = DIALOG_NONE;
+		app_message(a, _("The configuration was reloaded; the dialog "
+		    "was closed."), true);
+	}
+	a->dirty = true;
+}
+
 /* Wait for a key, an engine update, a signal or the next second. */
 static void
 app_wait(struct app *a)
@@ -611,20 +817,8 @@ app_wait(struct app *a)
 	signals_check(a);
 	if (a->done)
 		return;
-	if (pfd[1].revents & POLLIN) {
-		char status[sizeof a->snap.config_status];
-		unsigned generation = a->snap.config_generation;
-
-		str_copy(status, a->snap.config_status, sizeof status);
-		state_drain_wake(a->cfg->state);
-		state_copy(a->cfg->state, &a->snap);
-		/* A reload's outcome is news: show it once it arrives. */
-		if (strcmp(status, a->snap.config_status) != 0 &&
-		    a->snap.config_status[0] != '\0')
-			app_message(a, a->snap.config_status,
-			    a->snap.config_generation == generation);
-		a->dirty = true;
-	}
+	if (pfd[1].revents & POLLIN)
+		snapshot_take(a);
 	if (pfd[0].revents & POLLIN) {
 		if (keys_read(a) > 0)
 			a->idle_reads = 0;

@@ -1,11 +1,18 @@
 /*
- * dialog.c: the quit confirmation and the help box (see dialog.h).
+ * dialog.c: confirmations, the help box, the read plan and the setpoint
+ * entry (see dialog.h for the table of kinds, keys and results).
  *
- * Quitting stops collection, so it always asks, and the safe answer is the
- * default: the focus starts on No, Enter takes the focused button, y or Y
- * says yes, n, N or Esc say no, Left/Right/Tab move the focus.  The keys
- * are also spelled out in the (translated) question, "[y/N]", because the
- * operator may be reading it in Chinese while the keys stay Latin.
+ * Quitting stops collection, setting a clock or writing a setpoint acts on
+ * the plant, so they always ask, and the safe answer is the default: the
+ * focus starts on No, Enter takes the focused button, y or Y says yes, n, N
+ * or Esc say no, Left/Right/Tab move the focus.  The keys are also spelled
+ * out in the (translated) question, "[y/N]", because the operator may be
+ * reading it in Chinese while the keys stay Latin.
+ *
+ * A setpoint is typed into a field that takes only the characters of a
+ * number and is parsed whole (pointval_parse) on Enter: a mistake keeps
+ * the dialog open with the reason in it, and only a valid number moves on
+ * to the confirmation, which shows the value exactly as it will be written.
  *
  * Boxes size themselves from the display width of their translated text
  * and wrap it (text_wrap) to the terminal, so a long Chinese sentence stays
@@ -25,6 +32,9 @@
 
 #define DIALOG_MAX_TEXT 56      /* columns of text before wrapping */
 #define DIALOG_MAX_LINES 8
+#define PLAN_MAX_WIDTH 72       /* columns of a read plan line */
+#define PLAN_MAX_LINES 512      /* wrapped lines of a read plan */
+#define INPUT_WIDTH 40          /* columns inside the setpoint box */
 
 static const struct {
 	const char *keys, *what;
@@ -33,6 +43,9 @@ static const struct {
 	{ N_("PgUp/PgDn"), N_("Move by a page") },
 	{ N_("Home/End"), N_("First / last row") },
 	{ N_("r, F5"), N_("Read the selected device or point now") },
+	{ N_("w"), N_("Write a setpoint to the selected point") },
+	{ N_("c"), N_("Set the clock of the selected device") },
+	{ N_("p"), N_("Show the read plan of the selected device") },
 	{ N_("R"), N_("Reload the configuration (validated whole)") },
 	{ N_("F1, ?"), N_("Show this help") },
 	{ N_("Ctrl-L"), N_("Redraw the screen") },
@@ -116,25 +129,34 @@ draw_line(WINDOW *win, const struct rect *r, int row, const char *s,
 	    theme_attr(ROLE_DIALOG), ALIGN_LEFT, line);
 }
 
+/* Text columns of a dialog on this screen. */
+static int
+text_cols(const struct rect *screen, int max)
+{
+	int cols = screen->w - 6;
+
+	if (cols > max)
+		cols = max;
+	return cols < 1 ? 1 : cols;
+}
+
+/* A question with Yes and No buttons under it. */
 static void
-draw_quit(const struct dialog *d, WINDOW *win, const struct rect *screen)
+draw_confirm(const struct dialog *d, WINDOW *win, const struct rect *screen,
+    const char *title, const char *question)
 {
 	struct wrapped wr;
 	struct rect r;
 	char yes[64], no[64];
-	int iw, yw, nw, x, cols = screen->w - 6;
+	int iw, yw, nw, x;
 
-	if (cols > DIALOG_MAX_TEXT)
-		cols = DIALOG_MAX_TEXT;
-	if (cols < 1)
-		cols = 1;
-	wrap_text(&wr, _("Quit the console? Collection stops. [y/N]"), cols);
+	wrap_text(&wr, question, text_cols(screen, DIALOG_MAX_TEXT));
 	snprintf(yes, sizeof yes, "[ %s ]", _("Yes"));
 	snprintf(no, sizeof no, "[ %s ]", _("No"));
 	yw = text_width(yes);
 	nw = text_width(no);
 	iw = wr.width > yw + nw + 3 ? wr.width : yw + nw + 3;
-	r = box_draw(win, screen, wr.n + 2, iw, _("Quit"));
+	r = box_draw(win, screen, wr.n + 2, iw, title);
 	for (int i = 0; i < wr.n; i++)
 		draw_line(win, &r, 1 + i, wr.start[i], wr.len[i]);
 	if (wr.n + 2 >= r.h - 1)
@@ -146,6 +168,253 @@ draw_quit(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	draw_text(win, r.y + wr.n + 2, x + yw + 3, nw,
 	    theme_attr(d->focus == 1 ? ROLE_BUTTON_FOCUS : ROLE_BUTTON),
 	    ALIGN_LEFT, no);
+}
+
+static void
+draw_quit(const struct dialog *d, WINDOW *win, const struct rect *screen)
+{
+	draw_confirm(d, win, screen, _("Quit"),
+	    _("Quit the console? Collection stops. [y/N]"));
+}
+
+static void
+draw_clock(const struct dialog *d, WINDOW *win, const struct rect *screen)
+{
+	char q[512];
+
+	snprintf(q, sizeof q,
+	    _("Set the clock of %s to the console's time? [y/N]"),
+	    d->device_id);
+	draw_confirm(d, win, screen, _("Set clock"), q);
+}
+
+static void
+draw_write_confirm(const struct dialog *d, WINDOW *win,
+    const struct rect *screen)
+{
+	char q[512], value[64];
+
+	pointval_format_exact(value, sizeof value, d->value);
+	if (d->unit[0] != '\0')
+		/* TRANSLATORS: value, unit, point id. */
+		snprintf(q, sizeof q, _("Write %s %s to %s? [y/N]"), value,
+		    d->unit, d->point_id);
+	else
+		/* TRANSLATORS: value, point id. */
+		snprintf(q, sizeof q, _("Write %s to %s? [y/N]"), value,
+		    d->point_id);
+	draw_confirm(d, win, screen, _("Confirm write"), q);
+}
+
+/*
+ * The read plan, wrapped: each wrapped line is a piece of d->plan, the
+ * continuation of a long request indented by two columns.
+ */
+struct plan_lines {
+	size_t start[PLAN_MAX_LINES], len[PLAN_MAX_LINES];
+	bool indent[PLAN_MAX_LINES];
+	int n, width;
+};
+
+static void
+plan_wrap(struct plan_lines *pl, const char *plan, int cols)
+{
+	char line[DIALOG_PLAN_MAX];
+	const char *p = plan;
+
+	memset(pl, 0, sizeof *pl);
+	while (*p != '\0' && pl->n < PLAN_MAX_LINES) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p), off = 0;
+
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		do {
+			bool indent = off > 0;
+			int c = indent && cols > 4 ? cols - 2 : cols;
+			size_t n = text_wrap(line + off, c);
+			char piece[sizeof line];
+			int w;
+
+			memcpy(piece, line + off, n);
+			piece[n] = '\0';
+			w = text_width(piece) + (indent ? 2 : 0);
+			if (w > pl->width)
+				pl->width = w;
+			pl->start[pl->n] = (size_t)(p - plan) + off;
+			pl->len[pl->n] = n;
+			pl->indent[pl->n++] = indent;
+			off += n;
+			while (line[off] == ' ')
+				off++;
+		} while (line[off] != '\0' && pl->n < PLAN_MAX_LINES);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+}
+
+static void
+draw_plan(struct dialog *d, WINDOW *win, const struct rect *screen,
+    const struct snapshot *snap)
+{
+	static struct plan_lines pl;    /* large; the UI has one thread */
+	const char *empty = _("No read plan yet.");
+	char title[256], footer[256];
+	struct rect r;
+	int iw, page, cols = text_cols(screen, PLAN_MAX_WIDTH);
+
+	snprintf(title, sizeof title, _("Read plan — %s"), d->device_id);
+	/* The plan changes when a device refuses a merged read: keep up. */
+	if (snap != NULL && snap->config_generation == d->config_gen &&
+	    d->device < snap->ndevices)
+		str_copy(d->plan, snap->devices[d->device].plan,
+		    sizeof d->plan);
+	plan_wrap(&pl, d->plan, cols);
+	if (pl.n == 0) {
+		pl.start[0] = 0;
+		pl.len[0] = 0;
+		pl.n = 1;
+		pl.width = text_width(empty);
+	}
+	page = screen->h - 6;           /* frame, blank, footer, margins */
+	if (page > pl.n)
+		page = pl.n;
+	if (page < 1)
+		page = 1;
+	d->page = page;
+	d->nlines = pl.n;
+	if (d->scroll > pl.n - page)
+		d->scroll = pl.n - page;
+	if (d->scroll < 0)
+		d->scroll = 0;
+	if (pl.n > page)
+		snprintf(footer, sizeof footer, _("Lines %d-%d of %d"),
+		    d->scroll + 1, d->scroll + page, pl.n);
+	else
+		snprintf(footer, sizeof footer, "%s", _("Esc closes."));
+	iw = pl.width;
+	if (text_width(footer) > iw)
+		iw = text_width(footer);
+	if (text_width(title) + 2 > iw)
+		iw = text_width(title) + 2;
+	if (iw > screen->w - 4)
+		iw = screen->w - 4;
+	r = box_draw(win, screen, page + 2, iw, title);
+	if (d->plan[0] == '\0') {
+		draw_line(win, &r, 1, empty, strlen(empty));
+	} else {
+		for (int i = 0; i < page; i++) {
+			int k = d->scroll + i;
+
+			if (pl.indent[k]) {
+				char piece[sizeof d->plan + 2];
+
+				snprintf(piece, sizeof piece, "  %.*s",
+				    (int)pl.len[k], d->plan + pl.start[k]);
+				draw_line(win, &r, 1 + i, piece,
+				    strlen(piece));
+			} else {
+				draw_line(win, &r, 1 + i,
+				    d->plan + pl.start[k], pl.len[k]);
+			}
+		}
+	}
+	draw_line(win, &r, page + 2, footer, strlen(footer));
+}
+
+static const char *
+input_error(enum pointval_error e)
+{
+	switch (e) {
+	case POINTVAL_EMPTY:
+		return _("Type a value first.");
+	case POINTVAL_SYNTAX:
+		return _("Not a number; use digits, '.', '-' and 'e'.");
+	case POINTVAL_NOT_FINITE:
+		return _("The value must be a finite number.");
+	default:
+		return "";
+	}
+}
+
+static void
+draw_write_input(const struct dialog *d, WINDOW *win,
+    const struct rect *screen, const struct snapshot *snap)
+{
+	const char *label = _("New value:");
+	const char *footer = _("Enter confirms, Esc cancels.");
+	char title[256], line[256], value[64];
+	struct rect r;
+	int iw = INPUT_WIDTH, lw, uw, fw, x, y;
+
+	if (d->unit[0] != '\0')
+		/* TRANSLATORS: point id, unit. */
+		snprintf(title, sizeof title, _("Write setpoint %s (%s)"),
+		    d->point_id, d->unit);
+	else
+		snprintf(title, sizeof title, _("Write setpoint %s"),
+		    d->point_id);
+	snprintf(value, sizeof value, "%s", text_utf8() ? "\xe2\x80\x94" : "-");
+	if (snap != NULL && snap->model != NULL &&
+	    snap->config_generation == d->config_gen &&
+	    d->point < snap->npoints && d->point < snap->model->npoints &&
+	    snap->points[d->point].has_value)
+		pointval_format(value, sizeof value,
+		    &snap->model->points[d->point],
+		    snap->points[d->point].value);
+	snprintf(line, sizeof line, _("Current value: %s"), value);
+	if (text_width(title) + 2 > iw)
+		iw = text_width(title) + 2;
+	if (text_width(line) > iw)
+		iw = text_width(line);
+	if (text_width(footer) > iw)
+		iw = text_width(footer);
+	/* As wide as any reason, so that the box keeps its size. */
+	for (int e = POINTVAL_EMPTY; e <= POINTVAL_NOT_FINITE; e++)
+		if (text_width(input_error((enum pointval_error)e)) > iw)
+			iw = text_width(input_error((enum pointval_error)e));
+	if (iw > screen->w - 4)
+		iw = screen->w - 4;
+	r = box_draw(win, screen, 6, iw, title);
+	draw_line(win, &r, 1, line, strlen(line));
+	/* New value: [12.5_      ] unit */
+	y = r.y + 3;
+	lw = text_width(label);
+	uw = d->unit[0] != '\0' ? text_width(d->unit) + 1 : 0;
+	x = r.x + 2;
+	if (3 < r.h - 1) {
+		char shown[POINTVAL_FIELD_MAX + 2];
+
+		fw = r.w - 4 - lw - 1 - uw;
+		if (fw > POINTVAL_FIELD_MAX + 2)
+			fw = POINTVAL_FIELD_MAX + 2;
+		draw_text(win, y, x, lw, theme_attr(ROLE_DIALOG), ALIGN_LEFT,
+		    label);
+		x += lw + 1;
+		if (fw > 0) {
+			/* The end of the text stays visible, then a cursor. */
+			const char *t = d->field.text;
+			int tw = (int)d->field.len;
+
+			if (tw > fw - 1)
+				t += tw - (fw - 1);
+			snprintf(shown, sizeof shown, "%s_", t);
+			draw_text(win, y, x, fw, theme_attr(ROLE_FIELD),
+			    ALIGN_LEFT, shown);
+			x += fw + 1;
+		}
+		if (uw > 0 && x < r.x + r.w - 2)
+			draw_text(win, y, x, r.x + r.w - 2 - x,
+			    theme_attr(ROLE_DIALOG), ALIGN_LEFT, d->unit);
+	}
+	if (d->error != POINTVAL_OK && 4 < r.h - 1)
+		draw_text_cut(win, r.y + 4, r.x + 2, r.w - 4,
+		    theme_attr(ROLE_DIALOG_ERROR), ALIGN_LEFT,
+		    input_error(d->error));
+	draw_line(win, &r, 6, footer, strlen(footer));
 }
 
 static void
@@ -182,17 +451,96 @@ draw_help(WINDOW *win, const struct rect *screen)
 void
 dialog_open(struct dialog *d, enum dialog_kind kind)
 {
+	memset(d, 0, sizeof *d);
 	d->kind = kind;
 	d->focus = 1;           /* No: the safe answer */
 }
 
-void
-dialog_draw(const struct dialog *d, WINDOW *win, const struct rect *screen)
+static void
+open_device(struct dialog *d, enum dialog_kind kind,
+    const struct snapshot *snap, size_t device)
 {
-	if (d->kind == DIALOG_QUIT)
+	dialog_open(d, kind);
+	d->config_gen = snap->config_generation;
+	d->device = device;
+	if (snap->model != NULL && device < snap->model->ndevices)
+		str_copy(d->device_id, snap->model->devices[device].id,
+		    sizeof d->device_id);
+}
+
+void
+dialog_open_plan(struct dialog *d, const struct snapshot *snap,
+    size_t device)
+{
+	open_device(d, DIALOG_PLAN, snap, device);
+	if (device < snap->ndevices)
+		str_copy(d->plan, snap->devices[device].plan, sizeof d->plan);
+}
+
+void
+dialog_open_clock(struct dialog *d, const struct snapshot *snap,
+    size_t device)
+{
+	open_device(d, DIALOG_CLOCK, snap, device);
+}
+
+void
+dialog_open_write(struct dialog *d, const struct snapshot *snap,
+    size_t point)
+{
+	const struct point *p = NULL;
+
+	if (snap->model != NULL && point < snap->model->npoints)
+		p = &snap->model->points[point];
+	open_device(d, DIALOG_WRITE_INPUT, snap, p != NULL ? p->device : 0);
+	d->point = point;
+	if (p != NULL) {
+		str_copy(d->point_id, p->id, sizeof d->point_id);
+		str_copy(d->unit, p->unit, sizeof d->unit);
+	}
+	pointval_field_clear(&d->field);
+}
+
+bool
+dialog_bound(const struct dialog *d)
+{
+	return d->kind == DIALOG_PLAN || d->kind == DIALOG_CLOCK ||
+	    d->kind == DIALOG_WRITE_INPUT || d->kind == DIALOG_WRITE_CONFIRM;
+}
+
+bool
+dialog_scrolls(const struct dialog *d)
+{
+	return d->kind == DIALOG_PLAN && d->page > 0 &&
+	    (d->scroll > 0 || d->scroll + d->page < d->nlines);
+}
+
+void
+dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
+    const struct snapshot *snap)
+{
+	switch (d->kind) {
+	case DIALOG_QUIT:
 		draw_quit(d, win, screen);
-	else if (d->kind == DIALOG_HELP)
+		break;
+	case DIALOG_HELP:
 		draw_help(win, screen);
+		break;
+	case DIALOG_PLAN:
+		draw_plan(d, win, screen, snap);
+		break;
+	case DIALOG_CLOCK:
+		draw_clock(d, win, screen);
+		break;
+	case DIALOG_WRITE_INPUT:
+		draw_write_input(d, win, screen, snap);
+		break;
+	case DIALOG_WRITE_CONFIRM:
+		draw_write_confirm(d, win, screen);
+		break;
+	default:
+		break;
+	}
 }
 
 static enum dialog_result
@@ -203,7 +551,7 @@ dialog_close(struct dialog *d, enum dialog_result r)
 }
 
 static enum dialog_result
-quit_key(struct dialog *d, int key)
+confirm_key(struct dialog *d, int key)
 {
 	switch (key) {
 	case 'y':
@@ -230,6 +578,75 @@ quit_key(struct dialog *d, int key)
 	}
 }
 
+static enum dialog_result
+plan_key(struct dialog *d, int key)
+{
+	int page = d->page > 1 ? d->page - 1 : 1;
+
+	switch (key) {
+	case 27:
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 'q':
+	case 'Q':
+		return dialog_close(d, DIALOG_NO);
+	case KEY_UP:
+	case 'k':
+		d->scroll--;
+		break;
+	case KEY_DOWN:
+	case 'j':
+		d->scroll++;
+		break;
+	case KEY_PPAGE:
+		d->scroll -= page;
+		break;
+	case KEY_NPAGE:
+	case ' ':
+		d->scroll += page;
+		break;
+	case KEY_HOME:
+	case 'g':
+		d->scroll = 0;
+		break;
+	case KEY_END:
+	case 'G':
+		d->scroll = d->nlines;
+		break;
+	default:
+		break;
+	}
+	/* The draw clamps against the wrapped lines; keep it near. */
+	if (d->scroll > d->nlines - d->page)
+		d->scroll = d->nlines - d->page;
+	if (d->scroll < 0)
+		d->scroll = 0;
+	return DIALOG_OPEN;
+}
+
+static enum dialog_result
+input_key(struct dialog *d, int key)
+{
+	switch (key) {
+	case 27:
+		return dialog_close(d, DIALOG_NO);
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		d->error = pointval_parse(d->field.text, &d->value);
+		if (d->error == POINTVAL_OK) {
+			d->kind = DIALOG_WRITE_CONFIRM;
+			d->focus = 1;
+		}
+		return DIALOG_OPEN;
+	default:
+		if (pointval_field_key(&d->field, key))
+			d->error = POINTVAL_OK;
+		return DIALOG_OPEN;
+	}
+}
+
 enum dialog_result
 dialog_key(struct dialog *d, int key)
 {
@@ -237,9 +654,15 @@ dialog_key(struct dialog *d, int key)
 		return DIALOG_OPEN;
 	switch (d->kind) {
 	case DIALOG_QUIT:
-		return quit_key(d, key);
+	case DIALOG_CLOCK:
+	case DIALOG_WRITE_CONFIRM:
+		return confirm_key(d, key);
 	case DIALOG_HELP:
 		return dialog_close(d, DIALOG_NO);
+	case DIALOG_PLAN:
+		return plan_key(d, key);
+	case DIALOG_WRITE_INPUT:
+		return input_key(d, key);
 	default:
 		return DIALOG_NO;
 	}

@@ -1,22 +1,49 @@
 /*
  * dialog.h: modal dialogs drawn over the current screen.
  *
- * A dialog is a little state (which one, which button has the focus) with a
- * draw/key pair, like a screen.  It never blocks: the app keeps polling and
- * redrawing the live table behind it, and routes keys to the dialog while
- * one is open.
+ * A dialog is a little state (which one, which button has the focus, what
+ * it is about) with a draw/key pair, like a screen.  It never blocks: the
+ * app keeps polling and redrawing the live table behind it, and routes keys
+ * to the dialog while one is open.
+ *
+ * The dialogs about a device or a point remember the configuration
+ * generation they were opened under, and copy the ids and texts they show:
+ * indices only mean something in that model, so the app closes them when a
+ * reload swaps it, and the command they lead to carries that generation.
+ *
+ *	kind            keys                    result
+ *	QUIT, CLOCK,    y, n, Esc, Enter,       YES: the app quits, or pushes
+ *	WRITE_CONFIRM   Left/Right/Tab          CMD_SET_CLOCK / CMD_WRITE_POINT
+ *	HELP            any key                 NO
+ *	PLAN            Up/Down/PgUp/PgDn/      NO on Esc, Enter, q
+ *	                Home/End scroll
+ *	WRITE_INPUT     digits . - + e E,       Enter with a valid number turns
+ *	                Backspace, Enter, Esc   it into WRITE_CONFIRM (OPEN);
+ *	                                        an invalid one stays open with
+ *	                                        the reason; Esc: NO
  */
 #ifndef JOPE_UI_DIALOG_H
 #define JOPE_UI_DIALOG_H
 
 #include <curses.h>
+#include <stddef.h>
 
+#include "config/model.h"
+#include "core/state.h"
 #include "ui/layout.h"
+#include "ui/pointval.h"
+
+/* As large as device_state.plan. */
+#define DIALOG_PLAN_MAX sizeof(((struct device_state *)0)->plan)
 
 enum dialog_kind {
 	DIALOG_NONE,
 	DIALOG_QUIT,            /* confirm quitting: collection stops */
-	DIALOG_HELP             /* the key bindings */
+	DIALOG_HELP,            /* the key bindings */
+	DIALOG_PLAN,            /* a device's read plan, scrollable */
+	DIALOG_CLOCK,           /* confirm setting a device's clock */
+	DIALOG_WRITE_INPUT,     /* enter a setpoint */
+	DIALOG_WRITE_CONFIRM    /* confirm writing it */
 };
 
 enum dialog_result {
@@ -28,11 +55,39 @@ enum dialog_result {
 struct dialog {
 	enum dialog_kind kind;
 	int focus;              /* 0: Yes, 1: No */
+	/* What a device or point dialog is about (see above). */
+	unsigned config_gen;
+	size_t device, point;
+	char device_id[MODEL_ID_MAX], point_id[MODEL_ID_MAX];
+	char unit[MODEL_UNIT_MAX];
+	char plan[DIALOG_PLAN_MAX];     /* DIALOG_PLAN: the plan when opened */
+	int scroll;             /* DIALOG_PLAN: first line shown */
+	int page, nlines;       /* DIALOG_PLAN: lines shown and wrapped lines
+	                           at the last draw */
+	struct pointval_field field;    /* DIALOG_WRITE_INPUT */
+	enum pointval_error error;      /* of the last Enter; OK: none */
+	double value;           /* DIALOG_WRITE_CONFIRM: what is written */
 };
 
 void dialog_open(struct dialog *d, enum dialog_kind kind);
-/* Draw centred in screen (the whole terminal). */
-void dialog_draw(const struct dialog *d, WINDOW *win, const struct rect *screen);
+/* The dialogs about one device or point of snap's model. */
+void dialog_open_plan(struct dialog *d, const struct snapshot *snap,
+    size_t device);
+void dialog_open_clock(struct dialog *d, const struct snapshot *snap,
+    size_t device);
+void dialog_open_write(struct dialog *d, const struct snapshot *snap,
+    size_t point);
+/* True for the kinds bound to a model generation (all but quit, help). */
+bool dialog_bound(const struct dialog *d);
+/* True when the plan has more lines than the box shows. */
+bool dialog_scrolls(const struct dialog *d);
+
+/*
+ * Draw centred in screen (the whole terminal); snap gives the live values
+ * (the current value of the point being written).
+ */
+void dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
+    const struct snapshot *snap);
 enum dialog_result dialog_key(struct dialog *d, int key);
 
 #endif

@@ -30,10 +30,32 @@ struct view {
 	struct rect area;       /* the body rectangle */
 };
 
+/*
+ * A dialog a key asks the app for: the screen decides what the selection
+ * means (which device, which point, whether the action applies), the app
+ * owns the dialogs and pushes the command once the operator confirms.
+ */
+enum screen_action {
+	ACTION_NONE,
+	ACTION_PLAN,            /* show device's read plan */
+	ACTION_CLOCK,           /* confirm setting device's clock */
+	ACTION_WRITE            /* enter a value for point, then confirm */
+};
+
 /* What a key did, for the app to show in the function-key bar. */
 struct key_result {
 	char message[160];      /* translated; "" when nothing to say */
 	bool bad;               /* the message is an error */
+	enum screen_action action;
+	size_t device, point;   /* indices into the view's model */
+};
+
+/* Keys that do something on the current selection (screen->keys). */
+enum {
+	SCREEN_KEY_READ = 1 << 0,       /* r, F5 */
+	SCREEN_KEY_WRITE = 1 << 1,      /* w */
+	SCREEN_KEY_CLOCK = 1 << 2,      /* c */
+	SCREEN_KEY_PLAN = 1 << 3        /* p */
 };
 
 struct screen {
@@ -41,6 +63,8 @@ struct screen {
 	/* True when the key was used (the app then redraws). */
 	bool (*key)(struct screen *s, int key, const struct view *v,
 	    struct key_result *out);
+	/* SCREEN_KEY_* bits of the keys valid for the selection now. */
+	unsigned (*keys)(struct screen *s, const struct view *v);
 	void (*free)(struct screen *s);
 };
 

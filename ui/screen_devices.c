@@ -13,13 +13,21 @@
  *	PgUp, PgDn              move by a page
  *	Home / g, End / G       first / last row
  *	r, F5                   read the selected device (or point) now
+ *	p                       the read plan of the device (of a point's too)
+ *	c                       set the device's clock (device rows, when the
+ *	                        device has one)
+ *	w                       write a setpoint (writable point rows)
+ *
+ * p, c and w only check that the action applies to the selection and ask
+ * the app for the dialog (key_result.action); the app owns dialogs and
+ * pushes the command after the operator confirms.  screen->keys tells the
+ * function-key bar which of these keys the selected row takes.
  *
  * The table scrolls to keep the selection visible; the columns come from
  * layout_table, so a resize only changes the numbers it is drawn with.
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +36,7 @@
 #include "core/util.h"
 #include "store/spool.h"
 #include "ui/draw.h"
+#include "ui/pointval.h"
 #include "ui/screen.h"
 #include "ui/theme.h"
 
@@ -87,33 +96,6 @@ quality_label(int q, enum theme_role *role)
 	if (q < 0 || (size_t)q >= ARRAY_LEN(quality_names))
 		return "?";
 	return _(quality_names[q]);
-}
-
-static bool
-is_whole(double x)
-{
-	double a = fabs(x);
-
-	return a - (double)(long long)a < 1e-9 ||
-	    (double)(long long)a + 1.0 - a < 1e-9;
-}
-
-/* Decimals that show a scaled integer register exactly; -1: automatic. */
-static int
-point_decimals(const struct point *p)
-{
-	double s = p->scale, o = p->offset;
-	int d;
-
-	if (p->type == VALUE_BOOL)
-		return 0;
-	if (p->type == VALUE_F32 || p->scale == 0.0)
-		return -1;
-	for (d = 0; d < 4 && !(is_whole(s) && is_whole(o)); d++) {
-		s *= 10.0;
-		o *= 10.0;
-	}
-	return d;
 }
 
 static void
@@ -203,8 +185,7 @@ cells_point(struct cells *c, const struct view *v, size_t p)
 		c->role[COL_VALUE] = ROLE_DIM;
 		return;
 	}
-	format_number(c->text[COL_VALUE], sizeof c->text[0], ps->value,
-	    point_decimals(pt), pt->unit);
+	pointval_format(c->text[COL_VALUE], sizeof c->text[0], pt, ps->value);
 	format_age(c->text[COL_AGE], sizeof c->text[0],
 	    age_of(v->now_us, ps->ts_us));
 	snprintf(c->text[COL_INFO], sizeof c->text[0], "%s",
@@ -384,6 +365,78 @@ request_read(struct devices_screen *ds, const struct view *v,
 	    what);
 }
 
+/* The selected row, or NULL when the table is empty. */
+static const struct row *
+selected(const struct devices_screen *ds)
+{
+	return ds->nrows > 0 ? &ds->rows[ds->sel] : NULL;
+}
+
+static size_t
+row_device(const struct view *v, const struct row *r)
+{
+	return r->is_point ? v->model->points[r->index].device : r->index;
+}
+
+static void
+request_plan(struct devices_screen *ds, const struct view *v,
+    struct key_result *out)
+{
+	const struct row *r = selected(ds);
+
+	if (r == NULL)
+		return;
+	out->action = ACTION_PLAN;
+	out->device = row_device(v, r);
+}
+
+static void
+request_clock(struct devices_screen *ds, const struct view *v,
+    struct key_result *out)
+{
+	const struct row *r = selected(ds);
+	const struct device *dev;
+
+	if (r == NULL)
+		return;
+	dev = &v->model->devices[row_device(v, r)];
+	out->bad = true;
+	if (r->is_point)
+		snprintf(out->message, sizeof out->message, "%s",
+		    _("Select a device row to set its clock."));
+	else if (dev->clock_address < 0)
+		snprintf(out->message, sizeof out->message,
+		    _("%s has no clock configured"), dev->id);
+	else {
+		out->bad = false;
+		out->action = ACTION_CLOCK;
+		out->device = r->index;
+	}
+}
+
+static void
+request_write(struct devices_screen *ds, const struct view *v,
+    struct key_result *out)
+{
+	const struct row *r = selected(ds);
+
+	if (r == NULL)
+		return;
+	out->bad = true;
+	if (!r->is_point)
+		snprintf(out->message, sizeof out->message, "%s",
+		    _("Select a writable point to write a setpoint."));
+	else if (!v->model->points[r->index].writable)
+		snprintf(out->message, sizeof out->message,
+		    _("%s is not writable"), v->model->points[r->index].id);
+	else {
+		out->bad = false;
+		out->action = ACTION_WRITE;
+		out->point = r->index;
+		out->device = row_device(v, r);
+	}
+}
+
 static void
 move_by(struct devices_screen *ds, long delta)
 {
@@ -437,9 +490,35 @@ devices_key(struct screen *s, int key, const struct view *v,
 	case KEY_F(5):
 		request_read(ds, v, out);
 		return true;
+	case 'p':
+		request_plan(ds, v, out);
+		return true;
+	case 'c':
+		request_clock(ds, v, out);
+		return true;
+	case 'w':
+		request_write(ds, v, out);
+		return true;
 	default:
 		return false;
 	}
+}
+
+static unsigned
+devices_keys(struct screen *s, const struct view *v)
+{
+	struct devices_screen *ds = (struct devices_screen *)s;
+	const struct row *r;
+	unsigned keys = SCREEN_KEY_READ | SCREEN_KEY_PLAN;
+
+	sync_model(ds, v->model);
+	if ((r = selected(ds)) == NULL)
+		return 0;
+	if (r->is_point && v->model->points[r->index].writable)
+		keys |= SCREEN_KEY_WRITE;
+	if (!r->is_point && v->model->devices[r->index].clock_address >= 0)
+		keys |= SCREEN_KEY_CLOCK;
+	return keys;
 }
 
 static void
@@ -458,6 +537,7 @@ screen_devices_new(const struct model *m)
 
 	ds->base.draw = devices_draw;
 	ds->base.key = devices_key;
+	ds->base.keys = devices_keys;
 	ds->base.free = devices_free;
 	ds->model = m;
 	ds->page = 1;

@@ -40,6 +40,8 @@ static const struct role_style dark[ROLE_COUNT] = {
 	[ROLE_DIALOG_TITLE] = { COLOR_YELLOW, COLOR_BLUE, A_BOLD },
 	[ROLE_BUTTON]       = { COLOR_WHITE, COLOR_BLUE, A_NORMAL },
 	[ROLE_BUTTON_FOCUS] = { COLOR_BLACK, COLOR_WHITE, A_BOLD },
+	[ROLE_FIELD]        = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
+	[ROLE_DIALOG_ERROR] = { COLOR_WHITE, COLOR_RED, A_BOLD },
 };
 
 static const struct role_style light[ROLE_COUNT] = {
@@ -60,6 +62,8 @@ static const struct role_style light[ROLE_COUNT] = {
 	[ROLE_DIALOG_TITLE] = { COLOR_BLUE, COLOR_CYAN, A_BOLD },
 	[ROLE_BUTTON]       = { COLOR_BLACK, COLOR_CYAN, A_NORMAL },
 	[ROLE_BUTTON_FOCUS] = { COLOR_WHITE, COLOR_BLUE, A_BOLD },
+	[ROLE_FIELD]        = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
+	[ROLE_DIALOG_ERROR] = { COLOR_WHITE, COLOR_RED, A_BOLD },
 };
 
 static const attr_t mono[ROLE_COUNT] = {
@@ -80,6 +84,8 @@ static const attr_t mono[ROLE_COUNT] = {
 	[ROLE_DIALOG_TITLE] = A_REVERSE | A_BOLD,
 	[ROLE_BUTTON]       = A_REVERSE,
 	[ROLE_BUTTON_FOCUS] = A_BOLD,
+	[ROLE_FIELD]        = A_UNDERLINE,
+	[ROLE_DIALOG_ERROR] = A_BOLD,
 };
 
 static attr_t attrs[ROLE_COUNT];

@@ -30,6 +30,8 @@ enum theme_role {
 	ROLE_DIALOG_TITLE,
 	ROLE_BUTTON,
 	ROLE_BUTTON_FOCUS,
+	ROLE_FIELD,             /* a text field in a dialog */
+	ROLE_DIALOG_ERROR,      /* why a dialog refused its input */
 	ROLE_COUNT
 };
 

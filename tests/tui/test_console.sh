@@ -5,12 +5,29 @@
 # 100x30 tmux window, then checks what an operator sees: the header and the
 # status bar, a live value for every demo device, values that change, the
 # quit confirmation (n keeps the console, y ends it with status 0), aligned
-# columns, and a resize to 80x24 that leaves no line too long.
+# columns, and a resize to 80x24 that leaves no line too long.  Then the
+# device actions: p shows a device's read plan, c sets a device's clock
+# after y (and says so when the device has none), w writes a setpoint after
+# a strictly parsed value and a y, and the function-key bar offers only the
+# keys that work on the selected row.  The second demo device loses its
+# clock_address in the test's copy of the config, for the "no clock" case.
 TUI_NAME=console
 TUI_PORT_BASE=15200
 . "$(dirname "$0")/tui_lib.sh"
 
 tui_config
+set -- $TUI_DEVICES
+TUI_FIRST=$1 TUI_SECOND=$2
+[ -n "$TUI_SECOND" ] || tui_fail "the demo config needs two devices"
+grep -q "\"id\": *\"$TUI_FIRST\".*\"clock_address\"" "$TUI_CFG/devices.json" ||
+    tui_fail "demo device $TUI_FIRST has no clock_address"
+sed "/\"id\": *\"$TUI_SECOND\"/s/, *\"clock_address\": *[0-9]*//" \
+    "$TUI_CFG/devices.json" >"$TUI_DIR/devices.json" &&
+    mv "$TUI_DIR/devices.json" "$TUI_CFG/devices.json" ||
+    tui_fail "cannot remove the clock of $TUI_SECOND"
+SETPOINT=FIC-101.SP
+grep -q "\"id\": *\"$SETPOINT\"" "$TUI_CFG/devices.json" ||
+    tui_fail "the demo config has no writable point $SETPOINT"
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
 
@@ -59,6 +76,90 @@ tui_keys Escape
 sleep 0.3
 tui_capture | grep -qF "Move the selection" && tui_fail "help stays open"
 tui_pass "F1 help opens and closes"
+
+# p: the read plan of the first device, one Modbus request a line.
+tui_select "$TUI_FIRST"
+tui_keybar | grep -qF "p Plan" || tui_fail "the key bar offers no 'p Plan' on a device row"
+tui_keys p
+tui_wait_text 30 "Read plan — $TUI_FIRST" || tui_fail "p shows no read plan of $TUI_FIRST"
+tui_capture | grep -q "_register [0-9]" || tui_fail "the read plan shows no '_register ' request"
+tui_keys Escape
+sleep 0.3
+tui_capture | grep -qF "Read plan —" && tui_fail "Esc does not close the read plan"
+tui_pass "p shows the read plan of $TUI_FIRST, Esc closes it"
+
+# c: set the first device's clock; the engine reports the outcome.
+tui_keybar | grep -qF "c Clock" || tui_fail "the key bar offers no 'c Clock' on $TUI_FIRST"
+tui_keys c
+tui_wait_text 30 "Set the clock of $TUI_FIRST to the console's time? [y/N]" ||
+    tui_fail "c does not ask to set the clock of $TUI_FIRST"
+tui_keys y
+tui_wait_bar 100 "clock" "Request sent" ||
+    tui_fail "no report of the clock of $TUI_FIRST within 10 s (engine side of CMD_SET_CLOCK?)"
+bar=$(tui_keybar)
+printf '%s\n' "$bar" | grep -qiE "fail|error|refus|cannot|not set|timed? ?out" &&
+    tui_fail "setting the clock failed: $bar"
+tui_capture | grep -qF "Set the clock of" && tui_fail "the clock dialog is still open after y"
+tui_pass "c then y sets the clock of $TUI_FIRST: ${bar##*  }"
+
+# c on a device without a clock only says so; the key bar does not offer it.
+tui_select "$TUI_SECOND"
+tui_keybar | grep -qF "c Clock" && tui_fail "the key bar offers 'c Clock' on $TUI_SECOND, which has none"
+tui_keys c
+tui_wait_bar 30 "$TUI_SECOND has no clock configured" ||
+    tui_fail "c on $TUI_SECOND does not say it has no clock"
+tui_capture | grep -qF "Set the clock of" && tui_fail "c on $TUI_SECOND asks anyway"
+tui_pass "c on $TUI_SECOND: no clock configured"
+
+# w on a point that is not writable only says so.
+tui_select FT-101
+tui_keybar | grep -qF "w Write" && tui_fail "the key bar offers 'w Write' on FT-101"
+tui_keys w
+tui_wait_bar 30 "FT-101 is not writable" || tui_fail "w on FT-101 does not say it is not writable"
+tui_pass "w on a read-only point: not writable"
+
+# w on the setpoint: bad values keep the dialog open with the reason, Esc
+# cancels, a good value is confirmed with y and shows up in the table.
+tui_select "$SETPOINT"
+tui_keybar | grep -qF "w Write" || tui_fail "the key bar offers no 'w Write' on $SETPOINT"
+tui_keys w
+tui_wait_text 30 "Write setpoint $SETPOINT" || tui_fail "w on $SETPOINT opens no input dialog"
+tui_capture | grep -qF "Current value:" || tui_fail "the input dialog shows no current value"
+tui_keys Escape
+sleep 0.3
+tui_capture | grep -qF "Write setpoint" && tui_fail "Esc does not cancel the input dialog"
+tui_keys w
+tui_wait_text 30 "Write setpoint $SETPOINT" || tui_fail "w on $SETPOINT opens no input dialog"
+tui_keys Enter
+tui_wait_text 30 "Type a value first." || tui_fail "Enter on an empty field gives no reason"
+tui_keys -l 1e999
+tui_keys Enter
+tui_wait_text 30 "finite number" || tui_fail "1e999 is not refused as not finite"
+tui_keys BSpace BSpace BSpace BSpace BSpace
+tui_keys -l 12.5-
+tui_keys Enter
+tui_wait_text 30 "Not a number" || tui_fail "12.5- is not refused"
+tui_capture | grep -qF "Write setpoint $SETPOINT" || tui_fail "the input dialog closed on a bad value"
+tui_keys BSpace Enter
+tui_wait_text 30 "Write 12.5 " || tui_fail "Enter on 12.5 asks for no confirmation"
+tui_capture | grep -qF "to $SETPOINT? [y/N]" || tui_fail "the confirmation does not name $SETPOINT"
+tui_keys y
+tui_wait_bar 100 "$SETPOINT" "Request sent" ||
+    tui_fail "no report of the write to $SETPOINT within 10 s (engine side of CMD_WRITE_POINT?)"
+bar=$(tui_keybar)
+printf '%s\n' "$bar" | grep -qiE "fail|error|refus|cannot|not written|timed? ?out" &&
+    tui_fail "the write failed: $bar"
+n=50
+while :; do
+    v=$(tui_capture | tui_row_value "$SETPOINT")
+    case $v in
+    12.5|12.5[0\ ]*) break ;;
+    esac
+    n=$((n - 1))
+    [ $n -gt 0 ] || tui_fail "$SETPOINT shows '$v', not 12.5, 5 s after the write"
+    sleep 0.1
+done
+tui_pass "w, 12.5, Enter, y writes $SETPOINT: ${bar##*  }; the table shows $v"
 
 # R reloads: a broken devices.json is rejected and said so, the console and
 # its values stay; the good one is applied again.

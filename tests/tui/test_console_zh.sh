@@ -49,6 +49,39 @@ tui_pass "live values with Chinese states and qualities"
 tui_check_screen 100 || tui_fail "misaligned Chinese table at 100x30"
 tui_pass "columns aligned at 100x30"
 
+# The device dialogs in Chinese: the read plan, the clock question and the
+# setpoint entry fit the window, and the key bar names only the keys that
+# work on the selected row.
+set -- $TUI_DEVICES
+tui_select "$1"
+tui_keybar | grep -qF "p 計畫" || tui_fail "the key bar offers no 'p 計畫' on a device row"
+tui_keys p
+tui_wait_text 30 "讀取計畫 — $1" || tui_fail "p shows no Chinese read plan of $1"
+tui_capture | grep -q "_register [0-9]" || tui_fail "the read plan shows no request"
+tui_check_width 100 || tui_fail "the read plan is wider than the window"
+tui_keys Escape
+tui_keys c
+tui_wait_text 30 "要將 $1 的時鐘設為操作台的時間嗎？[y/N]" ||
+    tui_fail "c does not ask in Chinese"
+tui_check_width 100 || tui_fail "the clock question is wider than the window"
+tui_keys n
+sleep 0.3
+tui_capture | grep -qF "時鐘設為" && tui_fail "n does not close the clock question"
+tui_select FIC-101.SP
+tui_keybar | grep -qF "w 寫入" || tui_fail "the key bar offers no 'w 寫入' on FIC-101.SP"
+tui_keys w
+tui_wait_text 30 "寫入設定值 FIC-101.SP" || tui_fail "w shows no Chinese setpoint dialog"
+tui_capture | grep -qF "目前數值：" || tui_fail "the setpoint dialog shows no current value"
+tui_keys -l 1-
+tui_keys Enter
+tui_wait_text 30 "不是數字" || tui_fail "a bad value gives no Chinese reason"
+tui_check_width 100 || tui_fail "the setpoint dialog is wider than the window"
+tui_keys Escape
+sleep 0.3
+tui_capture | grep -qF "寫入設定值" && tui_fail "Esc does not cancel the setpoint dialog"
+tui_check_screen 100 || tui_fail "misaligned table after the dialogs"
+tui_pass "read plan, clock question and setpoint dialog in Chinese"
+
 tui_keys q
 tui_wait_text 30 "要結束操作台嗎？" || tui_fail "q does not ask to quit in Chinese"
 tui_capture | grep -qF "[y/N]" || tui_fail "the question does not name its keys"

@@ -215,3 +215,60 @@ tui_check_screen() {
         END { exit bad }
     ' "$TUI_DIR/widths"
 }
+
+# The function-key bar: the last line of a capture (keys, then a message).
+tui_keybar() {
+    tui_capture | tail -n 1
+}
+
+# tui_wait_bar TENTHS TEXT [NOT]: until the function-key bar shows TEXT
+# (fixed string) and, when given, not NOT.
+tui_wait_bar() {
+    n=$1
+    while [ "$n" -gt 0 ]; do
+        bar=$(tui_keybar)
+        if printf '%s\n' "$bar" | grep -qF -- "$2"; then
+            [ -z "${3:-}" ] && return 0
+            printf '%s\n' "$bar" | grep -qF -- "$3" || return 0
+        fi
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# tui_row_value ID: the value cell of point ID's row in a capture (stdin).
+tui_row_value() {
+    awk -F'│' -v id="$1" '
+        NF < 5 { next }
+        { split($1, w, " ") }
+        w[1] == id { v = $(NF - 1); gsub(/^ +| +$/, "", v); print v; exit }
+    '
+}
+
+# tui_select ID: select the table row of device or point ID (its first
+# word), counting rows from the top after Home.  The row must be on the
+# first page; fails the test otherwise.
+tui_select() {
+    tui_keys Home
+    sleep 0.3
+    line=$(tui_capture | awk -F'│' -v id="$1" '
+        NF < 5 { next }
+        { split($1, w, " "); row++ }
+        row > 1 && w[1] == id { print row - 2; exit }
+    ')
+    [ -n "$line" ] || tui_fail "no table row for '$1' on the first page"
+    while [ "$line" -gt 0 ]; do
+        tui_keys Down
+        line=$((line - 1))
+    done
+    sleep 0.3
+}
+
+# tui_check_width MAXCOLS: no line of the screen wider than MAXCOLS (for
+# screens with a dialog, whose frame breaks the separator check).
+tui_check_width() {
+    tui_capture | tui_width_report |
+        awk -v max="$1" '$1 > max { print "line " NR " is " $1 " columns wide"; bad = 1 }
+            END { exit bad }'
+}
