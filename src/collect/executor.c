@@ -117,6 +117,7 @@ struct executor {
 	struct session_job *jobs_head, *jobs_tail;
 	int threads, idle_threads;
 	int jobs_waiting;               /* posted, not yet taken by a thread */
+	int returning;                  /* sessions ended, thread not back yet */
 	pthread_t *zombies;             /* exited pool threads to join */
 	size_t nzombies, zombies_cap;
 };
@@ -289,6 +290,7 @@ pool_worker(void *arg)
 		session_run(ex, job->device);
 		free(job);
 		pthread_mutex_lock(&ex->lock);
+		ex->returning--;        /* counted by session_end */
 	}
 	ex->threads--;
 	if (ex->nzombies == ex->zombies_cap) {
@@ -320,9 +322,11 @@ pool_post(struct executor *ex, size_t device)
 	/*
 	 * An idle thread counts as idle until it gets the lock back, so
 	 * compare with the jobs not yet taken, not with "any idle thread":
-	 * one idle thread must not stand for several jobs of one pass.
+	 * one idle thread must not stand for several jobs of one pass.  A
+	 * thread whose session just ended is on its way back and will take
+	 * a job too, so the pool grows only with real demand.
 	 */
-	if (ex->jobs_waiting > ex->idle_threads &&
+	if (ex->jobs_waiting > ex->idle_threads + ex->returning &&
 	    ex->threads < ex->p.threads) {
 		pthread_t t;
 		sigset_t all, old;
@@ -746,6 +750,7 @@ session_end(struct executor *ex, size_t device)
 
 	l->busy_device = -1;
 	l->guard_until = clock_mono_ms(ex->clk) + ex->p.guard_ms;
+	ex->returning++;        /* this session's thread is coming back */
 	ex->devs[device].state = resting_state(ex, device);
 	pthread_cond_signal(&ex->dispatch_cv);
 }
