@@ -217,7 +217,7 @@ read_state(size_t dev)
 static bool
 wait_count(int (*fn)(size_t), size_t dev, int want)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 10000; i++) {  /* bounded: 10 s */
 		if (fn(dev) >= want)
 			return true;
 		sleep_ms(1);
@@ -228,7 +228,7 @@ wait_count(int (*fn)(size_t), size_t dev, int want)
 static bool
 wait_state(size_t dev, enum device_conn_state s)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 10000; i++) {  /* bounded: 10 s */
 		if (read_state(dev) == s)
 			return true;
 		sleep_ms(1);

@@ -63,7 +63,7 @@ sleep_ms(int ms)
 static bool
 wait_reads(int want)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 10000; i++) {  /* bounded: 10 s */
 		if (count_reads() >= want)
 			return true;
 		sleep_ms(1);
