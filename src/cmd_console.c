@@ -35,11 +35,9 @@ login_name(void)
 int
 cmd_console(const struct options *o)
 {
-	struct engine_config cfg = { 0 };
 	struct ui_config ui = { 0 };
 	struct model *m;
 	struct engine *e;
-	char err[1024];
 	int rc;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -53,18 +51,8 @@ cmd_console(const struct options *o)
 		setenv("LANGUAGE", m->app.language, 1);
 		setlocale(LC_MESSAGES, "");
 	}
-	cfg.model = m;
-	cfg.state_dir = options_state_dir(o);
-	cfg.config_dir = options_config_dir(o);
-	cfg.adjust_model = command_adjust_model;
-	cfg.adjust_ctx = (void *)o;
-	cfg.log_to_stderr = false;
-	cfg.mode = "console";
-	if ((e = engine_start(&cfg, err, sizeof err)) == NULL) {
-		fprintf(stderr, "jope-smb: %s\n", err);
-		model_free(m);
+	if ((e = command_start_engine(o, m, "console", false)) == NULL)
 		return EXIT_FAILURE_;
-	}
 	ui.model = m;
 	ui.state = engine_state(e);
 	ui.cmdq = engine_cmdq(e);

@@ -27,10 +27,8 @@
 int
 cmd_run(const struct options *o)
 {
-	struct engine_config cfg = { 0 };
 	struct model *m;
 	struct engine *e;
-	char err[1024];
 	sigset_t wait_set;
 	struct timespec tick = { 1, 0 };
 	time_t end = o->duration_s > 0 ? time(NULL) + o->duration_s : 0;
@@ -45,18 +43,8 @@ cmd_run(const struct options *o)
 	sigaddset(&wait_set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &wait_set, NULL);
 
-	cfg.model = m;
-	cfg.state_dir = options_state_dir(o);
-	cfg.config_dir = options_config_dir(o);
-	cfg.adjust_model = command_adjust_model;
-	cfg.adjust_ctx = (void *)o;
-	cfg.log_to_stderr = true;
-	cfg.mode = "run";
-	if ((e = engine_start(&cfg, err, sizeof err)) == NULL) {
-		fprintf(stderr, "jope-smb: %s\n", err);
-		model_free(m);
+	if ((e = command_start_engine(o, m, "run", true)) == NULL)
 		return EXIT_FAILURE_;
-	}
 	for (;;) {
 		int sig = sigtimedwait(&wait_set, NULL, &tick);
 

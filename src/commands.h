@@ -6,6 +6,8 @@
 #ifndef JOPE_COMMANDS_H
 #define JOPE_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "config/model.h"
 #include "options.h"
 
@@ -29,7 +31,13 @@ int cmd_status(const struct options *o);
  */
 struct model *command_load_model(const struct options *o);
 
-/* engine_config.adjust_model for a reload: ctx is the struct options. */
-void command_adjust_model(void *ctx, struct model *m);
+struct engine;
+
+/*
+ * Start the engine of a subcommand on model m (mode "run" or "console");
+ * on failure print why, free m and return NULL.
+ */
+struct engine *command_start_engine(const struct options *o, struct model *m,
+    const char *mode, bool log_to_stderr);
 
 #endif

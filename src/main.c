@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "config/config.h"
 #include "core/i18n.h"
+#include "engine.h"
 
 struct command_entry {
 	const char *name;
@@ -46,10 +47,34 @@ command_load_model(const struct options *o)
 	return m;
 }
 
-void
-command_adjust_model(void *ctx, struct model *m)
+/* engine_config.adjust_model for a reload: ctx is the struct options. */
+static void
+adjust_model(void *ctx, struct model *m)
 {
 	options_apply(ctx, &m->app.executor);
+}
+
+struct engine *
+command_start_engine(const struct options *o, struct model *m,
+    const char *mode, bool log_to_stderr)
+{
+	struct engine_config cfg = {
+		.model = m,
+		.config_dir = options_config_dir(o),
+		.state_dir = options_state_dir(o),
+		.log_to_stderr = log_to_stderr,
+		.mode = mode,
+		.adjust_model = adjust_model,
+		.adjust_ctx = (void *)o,
+	};
+	struct engine *e;
+	char err[1024];
+
+	if ((e = engine_start(&cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "jope-smb: %s\n", err);
+		model_free(m);
+	}
+	return e;
 }
 
 static void

@@ -178,6 +178,17 @@ free_model(struct model *m)
 	free(m);
 }
 
+/* Stop the executor first (it may still report), then what it used. */
+static void
+finish(struct executor *ex, struct driver *drv, struct clock *clk,
+    struct model *m)
+{
+	executor_free(ex);
+	driver_free(drv);
+	clock_virtual_free(clk);
+	free_model(m);
+}
+
 static void
 sleep_ms(int ms)
 {
@@ -293,10 +304,7 @@ test_keep_alive_reuses_connection(void **state)
 	driver_mem_stats(drv, &st);
 	assert_int_equal(st.closes, 1);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rules 2, 5, 6: one device at a time per line, guard between them. */
@@ -332,10 +340,7 @@ test_line_exclusive_with_guard(void **state)
 	driver_mem_stats(drv, &st);
 	assert_int_equal(st.max_open_per_line, 1);
 	assert_int_equal(st.max_open_per_device, 1);
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Fairness: when a line frees up, the device that waited longest goes. */
@@ -366,10 +371,7 @@ test_longest_waiting_first(void **state)
 	assert_int_equal(rec.connected_order[1], 2);
 	pthread_mutex_unlock(&rec.lock);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rule 7: r failed connects -> HardError, tasks cancelled and recorded. */
@@ -408,10 +410,7 @@ test_hard_error_cancels(void **state)
 	assert_true(executor_submit_read(ex, 0, &p, 1) > 0);
 	assert_true(wait_count(read_ok, 0, 1));
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rule 8: devices on different lines are served in parallel. */
@@ -439,10 +438,7 @@ test_parallel_lines(void **state)
 	assert_true(executor_threads(ex) >= 3);
 	assert_true(executor_threads(ex) <= params.threads);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* A read error is recorded per point; an I/O error closes the connection. */
@@ -468,10 +464,7 @@ test_read_error_recorded(void **state)
 	assert_int_equal(rec.codes[COLLECT_TIMEOUT], 1);
 	pthread_mutex_unlock(&rec.lock);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Stopping cancels queued tasks and records each cancellation. */
@@ -529,10 +522,7 @@ test_keep_alive_extended_at_9900(void **state)
 	assert_int_equal(st.opens, 1);
 	assert_int_equal(st.closes, 1);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rule 5 to the millisecond: not at guard - 1 ms, at guard exactly. */
@@ -558,10 +548,7 @@ test_guard_to_the_millisecond(void **state)
 	clock_virtual_advance(clk, 1);
 	assert_true(wait_count(read_ok, 1, 1));
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Optional max hold: a busy device yields the line to one that waits. */
@@ -591,10 +578,7 @@ test_max_hold_yields_line(void **state)
 	clock_virtual_advance(clk, params.guard_ms);
 	assert_true(wait_count(read_ok, 1, 1));
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Exception 02 on a merged read: split, read singly, and remember. */
@@ -642,10 +626,7 @@ test_split_after_exception_02(void **state)
 	driver_mem_stats(drv, &st);
 	assert_int_equal(st.reads, 7);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rule 8: the pool grows with demand, never past -t, and shrinks idle. */
@@ -681,10 +662,7 @@ test_pool_grows_and_shrinks(void **state)
 		sleep_ms(5);
 	assert_int_equal(executor_threads(ex), 0);   /* idle: shrunk */
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /*
@@ -727,10 +705,7 @@ test_pool_one_idle_thread_two_jobs(void **state)
 	assert_int_equal(read_state(2), DEVICE_CONNECTED);
 	assert_int_equal(executor_threads(ex), 3);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Immediate tasks: a setpoint is written and read back; refusals. */
@@ -757,10 +732,7 @@ test_write_setpoint(void **state)
 	assert_true(rec.last_value[0] == 1234);
 	assert_non_null(strstr(cmd.last_text, "p0: 1234"));
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* The device clock: seconds high word first, then milliseconds. */
@@ -883,10 +855,7 @@ test_rule1_one_connection_per_device(void **state)
 	assert_int_equal(st.max_open_per_device, 1);
 	assert_int_equal(st.opens, 1);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 /* Rule 3: tasks queued meanwhile all run, in order, before the close. */
@@ -936,10 +905,7 @@ test_rule3_fifo_before_close(void **state)
 	driver_mem_stats(drv, &st);
 	assert_int_equal(st.closes, 1);
 
-	executor_free(ex);
-	driver_free(drv);
-	clock_virtual_free(clk);
-	free_model(m);
+	finish(ex, drv, clk, m);
 }
 
 int
