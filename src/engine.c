@@ -544,7 +544,8 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(logpath, sizeof logpath, "%s/jope-smb.log", e->state_dir);
-	if (log_open(logpath, cfg->log_to_stderr, LOG_INFO) != 0) {
+	if (log_open(logpath, cfg->log_to_stderr,
+	    (enum log_level)cfg->log_level) != 0) {
 		snprintf(err, errlen, _("cannot open log %s: %s"), logpath,
 		    strerror(errno));
 		engine_free(e);

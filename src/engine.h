@@ -26,6 +26,7 @@ struct engine_config {
 	const char *config_dir;     /* where a reload reads from */
 	const char *state_dir;
 	bool log_to_stderr;
+	int log_level;              /* enum log_level; 0 = debug */
 	const char *mode;           /* "console" or "run", for the state row */
 	/* Applied to every reloaded model (command-line overrides). */
 	void (*adjust_model)(void *ctx, struct model *m);

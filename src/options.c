@@ -20,7 +20,7 @@
 #include "core/i18n.h"
 #include "options.h"
 
-enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION };
+enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
@@ -32,6 +32,7 @@ static const struct option long_options[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -60,6 +61,8 @@ options_usage(FILE *fp)
 	    "  -t, --threads=N        most executor threads (default 512)\n"
 	    "      --json             machine-readable output (check-config, status)\n"
 	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
+	    "      --log-level=LEVEL  debug, info (default), warn or error; debug\n"
+	    "                         adds task_start and task_done for every task\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n\n"));
 	fprintf(fp, _("Defaults: the config dir is $JOPE_SMB_CONFIG_DIR, ./config or "
@@ -105,6 +108,22 @@ parse_count(const char *arg, const char *name, long min, long max, int *out)
 	return 0;
 }
 
+static int
+parse_log_level(const char *arg, int *out)
+{
+	static const char *const names[] = { "debug", "info", "warn",
+	    "error" };
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*out = i;       /* enum log_level order */
+			return 0;
+		}
+	fprintf(stderr, _("jope-smb: --log-level: expected debug, info, warn "
+	    "or error, got '%s'\n"), arg);
+	return -1;
+}
+
 int
 options_parse(int argc, char **argv, struct options *o)
 {
@@ -113,6 +132,7 @@ options_parse(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof *o);
 	o->keep_alive_ms = o->guard_ms = o->hard_error_ms = -1;
 	o->retries = o->threads = -1;
+	o->log_level = 1;               /* LOG_INFO */
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":c:n:s:r:d:t:hV", long_options,
@@ -133,6 +153,9 @@ options_parse(int argc, char **argv, struct options *o)
 		case 't': rc = parse_count(optarg, "--threads", 1, 4096,
 		    &o->threads); break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_LOG_LEVEL:
+			rc = parse_log_level(optarg, &o->log_level);
+			break;
 		case OPT_DURATION:
 			rc = parse_seconds(optarg, "--duration", &ms);
 			o->duration_s = (int)((ms + 999) / 1000);

@@ -51,7 +51,7 @@ HARD=2
 LOG="$ST/jope-smb.log"
 SPOOL="$ST/spool.db"
 "$JOPE" run -c "$CFG" --state-dir "$ST" -n 0.3 -s $GUARD -r 2 -d $HARD \
-    --duration 8 2>"$T/run.err" &
+    --log-level debug --duration 8 2>"$T/run.err" &
 RUN_PID=$!
 CLEANUPS="kill\ $RUN_PID"
 # A reload while dev-c is in HardError must not lift it (rule 7 across a
@@ -62,6 +62,15 @@ kill -HUP $RUN_PID
 wait $RUN_PID || fail "run exited with $?"
 CLEANUPS=""
 grep -q '"event":"config_applied"' "$LOG" || fail "the reload was not applied"
+
+# Every executor event is there and names its connector and device.
+for ev in connect connect_failed disconnect task_start task_done \
+    task_cancelled hard_error; do
+    jq -e -s --arg ev "$ev" 'map(select(.event == $ev)) | length > 0 and
+        all(.connector and .device)' "$LOG" >/dev/null ||
+        fail "no $ev event with connector and device in the log"
+done
+pass "executor events logged with connector and device"
 
 # jq helpers: seconds from our RFC 3339 stamps; events of one connector.
 JQ_T='def t: (.[0:19] + "Z" | fromdateiso8601) + (.[20:26] | tonumber / 1e6);'
