@@ -118,6 +118,7 @@ struct executor {
 	int threads, idle_threads;
 	int jobs_waiting;               /* posted, not yet taken by a thread */
 	int returning;                  /* sessions ended, thread not back yet */
+	int starting;                   /* created, not yet at the queue */
 	pthread_t *zombies;             /* exited pool threads to join */
 	size_t nzombies, zombies_cap;
 };
@@ -267,6 +268,7 @@ pool_worker(void *arg)
 	struct clock *real = clock_real();
 
 	pthread_mutex_lock(&ex->lock);
+	ex->starting--;
 	for (;;) {
 		int64_t idle_deadline = clock_mono_ms(real) +
 		    ex->p.pool_idle_ms;
@@ -324,18 +326,21 @@ pool_post(struct executor *ex, size_t device)
 	 * compare with the jobs not yet taken, not with "any idle thread":
 	 * one idle thread must not stand for several jobs of one pass.  A
 	 * thread whose session just ended is on its way back and will take
-	 * a job too, so the pool grows only with real demand.
+	 * a job too, and so will a thread created but not yet running: the
+	 * pool grows only with real demand.
 	 */
-	if (ex->jobs_waiting > ex->idle_threads + ex->returning &&
-	    ex->threads < ex->p.threads) {
+	if (ex->jobs_waiting > ex->idle_threads + ex->returning +
+	    ex->starting && ex->threads < ex->p.threads) {
 		pthread_t t;
 		sigset_t all, old;
 
 		/* Pool threads must not take the UI's signals. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
-		if (pthread_create(&t, NULL, pool_worker, ex) == 0)
+		if (pthread_create(&t, NULL, pool_worker, ex) == 0) {
 			ex->threads++;
+			ex->starting++;
+		}
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
 	pthread_cond_signal(&ex->pool_cv);
