@@ -74,6 +74,7 @@ struct task {
 	size_t index;           /* READ_SPECTRUM: spectrum; SET_CLOCK: device */
 	double value;           /* WRITE_POINT */
 	int64_t queued_ms;
+	int64_t io_done_ms;     /* when its last reply came, before the sink */
 };
 
 struct device_run {
@@ -593,6 +594,7 @@ run_read_task(struct executor *ex, size_t device, struct driver_conn *conn,
 	for (size_t i = 0; i < t->npoints; i++)
 		if (!r[i].ok)
 			errors++;
+	t->io_done_ms = clock_mono_ms(ex->clk);
 	if (ex->sink.results != NULL)
 		ex->sink.results(ex->sink.ctx, device, r, t->npoints);
 	log_event(errors ? LOG_WARN : LOG_DEBUG, "task_done",
@@ -632,6 +634,7 @@ run_spectrum_task(struct executor *ex, size_t device, struct driver_conn *conn,
 			log_event(LOG_WARN, "spectrum_failed", "{s:s,s:s,s:s}",
 			    "device", device_id(ex, device), "spectrum",
 			    sp->id, "error", err.text);
+			t->io_done_ms = clock_mono_ms(ex->clk);
 			if (ex->sink.spectrum != NULL)
 				ex->sink.spectrum(ex->sink.ctx, device,
 				    t->index, NULL, 0, clock_real_us(ex->clk),
@@ -644,6 +647,7 @@ run_spectrum_task(struct executor *ex, size_t device, struct driver_conn *conn,
 			codec_decode(&pixel, regs + j * w, &px[done + j]);
 		done += k;
 	}
+	t->io_done_ms = clock_mono_ms(ex->clk);
 	if (ex->sink.spectrum != NULL)
 		ex->sink.spectrum(ex->sink.ctx, device, t->index, px,
 		    (size_t)sp->pixels, ts, NULL);
@@ -661,6 +665,7 @@ write_failed(struct executor *ex, size_t device, struct task *t,
 	    "set clock" : ex->m->points[t->points[0]].id, err->text);
 	log_event(LOG_WARN, "command_failed", "{s:s,s:s}", "device",
 	    device_id(ex, device), "error", text);
+	t->io_done_ms = clock_mono_ms(ex->clk);
 	if (ex->sink.command_done != NULL)
 		ex->sink.command_done(ex->sink.ctx, device, t->kind,
 		    t->kind == TASK_SET_CLOCK ? device : t->points[0], false,
@@ -686,6 +691,7 @@ run_write_task(struct executor *ex, size_t device, struct driver_conn *conn,
 	    device_id(ex, device), "point", p->id, "value", t->value);
 	snprintf(text, sizeof text, "%s: %g %s written", p->id, t->value,
 	    p->unit);
+	t->io_done_ms = clock_mono_ms(ex->clk);
 	if (ex->sink.command_done != NULL)
 		ex->sink.command_done(ex->sink.ctx, device, t->kind,
 		    t->points[0], true, text);
@@ -724,6 +730,7 @@ run_clock_task(struct executor *ex, size_t device, struct driver_conn *conn,
 	    (double)(back_us - clock_real_us(ex->clk)) / 1e6);
 	log_event(LOG_INFO, "set_clock", "{s:s,s:s}", "device",
 	    device_id(ex, device), "time", stamp);
+	t->io_done_ms = clock_mono_ms(ex->clk);
 	if (ex->sink.command_done != NULL)
 		ex->sink.command_done(ex->sink.ctx, device, t->kind, device,
 		    true, text);
@@ -880,9 +887,16 @@ session_run(struct executor *ex, size_t device)
 			d->waiting_since = d->head->queued_ms;
 		pthread_mutex_unlock(&ex->lock);
 		healthy = run_task(ex, device, conn, t);
+		int64_t done = t->io_done_ms;
 		task_free(t);
 		pthread_mutex_lock(&ex->lock);
-		keep_until = clock_mono_ms(ex->clk) + ex->p.keep_alive_ms;
+		/*
+		 * Rule 4 counts from the task's last reply, not from when the
+		 * sink (the spool) was done with it: storage time must not
+		 * stretch the connection, and a test's clock cannot overtake.
+		 */
+		keep_until = (done > 0 ? done : clock_mono_ms(ex->clk)) +
+		    ex->p.keep_alive_ms;
 	}
 	if (!healthy)
 		reason = "error";

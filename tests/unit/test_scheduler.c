@@ -150,8 +150,15 @@ test_coalesce_while_queued(void **state)
 	driver_mem_refuse(drv, 0, 1);
 	for (int i = 0; i < 6; i++) {           /* 2000 .. 7000 */
 		clock_virtual_advance(clk, 1000);
-		sleep_ms(20);
+		/* Let the tick happen before the next one is due. */
+		for (int k = 0; k < 10000; k++) {       /* bounded: 10 s */
+			scheduler_get_stats(s, &st);
+			if (st.ticks > (uint64_t)i)
+				break;
+			sleep_ms(1);
+		}
 	}
+	sleep_ms(20);
 	scheduler_get_stats(s, &st);
 	assert_int_equal(st.ticks, 6);
 	assert_int_equal(st.coalesced, 5);      /* one task waits, in guard */
