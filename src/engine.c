@@ -170,7 +170,7 @@ engine_device_state(void *ctx, size_t device, enum device_conn_state s,
 			    "{s:s,s:s}", "device", rec.device_id, "error",
 			    spool_last_error(e->spool));
 	}
-	state_set_device_conn(e->state, device, s, err ? err->text : NULL);
+	state_set_device_conn(e->state, device, s, err);
 }
 
 static void engine_spectrum(void *ctx, size_t device, size_t spectrum,

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect/driver.h"
 #include "core/i18n.h"
 #include "core/util.h"
 #include "store/spool.h"
@@ -132,6 +133,41 @@ age_of(int64_t now_us, int64_t then_us)
 	return now_us > then_us ? now_us - then_us : 0;
 }
 
+/*
+ * The last error in the operator's language, from its code and detail:
+ * the English text stays what the records hold (the log and `jope-smb
+ * status` show it whole); the table says what it means.
+ */
+static void
+describe_error(char *buf, size_t len, const struct device_state *st)
+{
+	static const char *const names[] = {
+		[COLLECT_CONNECT_REFUSED] = N_("Connection refused"),
+		[COLLECT_TIMEOUT] = N_("No reply in time"),
+		[COLLECT_CRC] = N_("CRC error"),
+		[COLLECT_MALFORMED] = N_("Malformed reply"),
+		[COLLECT_IO] = N_("Connection lost"),
+		[COLLECT_BAD_VALUE] = N_("Value is not a number"),
+		[COLLECT_CANCELLED] = N_("Task cancelled"),
+		[COLLECT_HARD_ERROR] = N_("Device in HardError"),
+	};
+
+	if (st->last_error[0] == '\0') {
+		buf[0] = '\0';
+		return;
+	}
+	if (st->last_code == COLLECT_EXCEPTION) {
+		snprintf(buf, len, _("Modbus exception %02d"), st->last_detail);
+		return;
+	}
+	if (st->last_code > 0 && (size_t)st->last_code < ARRAY_LEN(names) &&
+	    names[st->last_code] != NULL) {
+		snprintf(buf, len, "%s", _(names[st->last_code]));
+		return;
+	}
+	snprintf(buf, len, "%s", st->last_error);
+}
+
 static void
 cells_device(struct cells *c, const struct view *v, size_t d)
 {
@@ -159,7 +195,7 @@ cells_device(struct cells *c, const struct view *v, size_t d)
 	    age_of(v->now_us, st->last_poll_us));
 	snprintf(c->text[COL_POLLS], sizeof c->text[0], "%llu/%llu",
 	    (unsigned long long)st->polls, (unsigned long long)st->errors);
-	snprintf(c->text[COL_INFO], sizeof c->text[0], "%s", st->last_error);
+	describe_error(c->text[COL_INFO], sizeof c->text[0], st);
 	c->role[COL_INFO] = ROLE_BAD;
 	if (st->errors > 0)
 		c->role[COL_POLLS] = ROLE_WARN;

@@ -105,16 +105,19 @@ changed(struct state *st)
 
 void
 state_set_device_conn(struct state *st, size_t device,
-    enum device_conn_state conn, const char *error_text)
+    enum device_conn_state conn, const struct collect_error *err)
 {
 	pthread_mutex_lock(&st->lock);
 	if (device < st->cur.ndevices) {
 		struct device_state *d = &st->cur.devices[device];
 
 		d->conn = conn;
-		if (error_text != NULL)
-			str_copy(d->last_error, error_text,
+		if (err != NULL) {
+			str_copy(d->last_error, err->text,
 			    sizeof d->last_error);
+			d->last_code = (int)err->code;
+			d->last_detail = err->detail;
+		}
 		changed(st);
 	}
 	pthread_mutex_unlock(&st->lock);
@@ -125,7 +128,7 @@ state_record_poll(struct state *st, size_t device,
     const struct point_result *r, size_t n)
 {
 	int64_t now = clock_real_us(clock_real());
-	const char *first_error = NULL;
+	const struct collect_error *first_error = NULL;
 
 	pthread_mutex_lock(&st->lock);
 	if (device >= st->cur.ndevices) {
@@ -147,17 +150,21 @@ state_record_poll(struct state *st, size_t device,
 			p->quality = QUALITY_BAD;
 			st->cur.errors_total++;
 			if (first_error == NULL)
-				first_error = r[i].err.text;
+				first_error = &r[i].err;
 		}
 	}
 	d->polls++;
 	d->last_poll_us = now;
 	if (first_error != NULL) {
 		d->errors++;
-		str_copy(d->last_error, first_error, sizeof d->last_error);
+		str_copy(d->last_error, first_error->text,
+		    sizeof d->last_error);
+		d->last_code = (int)first_error->code;
+		d->last_detail = first_error->detail;
 	} else {
 		d->last_ok_us = now;
 		d->last_error[0] = '\0';
+		d->last_code = d->last_detail = 0;
 	}
 	changed(st);
 	pthread_mutex_unlock(&st->lock);

@@ -29,7 +29,10 @@ struct device_state {
 	int64_t last_poll_us;   /* last task finished (ok or not), 0 = never */
 	int64_t last_ok_us;
 	uint64_t polls, errors;
-	char last_error[160];   /* "" when the last poll was good */
+	char last_error[160];   /* "" when the last poll was good; English,
+	                           as stored in the records */
+	int last_code;          /* its enum collect_code (0 = none) */
+	int last_detail;        /* e.g. the Modbus exception code */
 	char plan[512];         /* its requests, one a line (readplan.h) */
 };
 
@@ -65,7 +68,7 @@ int state_wake_fd(struct state *st);
 void state_drain_wake(struct state *st);
 
 void state_set_device_conn(struct state *st, size_t device,
-    enum device_conn_state conn, const char *error_text);
+    enum device_conn_state conn, const struct collect_error *err);
 void state_record_poll(struct state *st, size_t device,
     const struct point_result *r, size_t n);
 void state_set_spool(struct state *st, int64_t samples, int64_t errors,
