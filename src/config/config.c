@@ -10,10 +10,10 @@
  * turns a JSON path into line:column.  Validation walks the jansson tree and
  * names each place by its path, so an error points at the offending value,
  * at the key for an unknown or repeated key, and at the enclosing object
- * for a missing key.  The getters below do the type, range and enum checks
- * once; the per-object functions say only which keys exist and what they
- * mean.  References between sections are resolved through sorted id indices
- * that also find duplicate ids.  The schema is documented in
+ * for a missing key.  The getters of config_check.h do the type, range and
+ * enum checks once; the per-object functions here say only which keys exist
+ * and what they mean.  References between sections are resolved through
+ * sorted id indices that also find duplicate ids.  The schema is documented in
  * doc/configuration.md; keep the two in step.
  */
 #include "config.h"
@@ -30,11 +30,11 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "config/config_check.h"
 #include "config/jsonpos.h"
 #include "core/i18n.h"
 #include "core/util.h"
 
-#define PATH_LEN 512
 #define SECONDS_MAX 604800.0        /* a week: bounds every executor time */
 #define THREADS_MAX 4096
 #define RETRIES_MAX 100
@@ -44,19 +44,6 @@
 #define READ_MAX_REGISTERS 125      /* Modbus: one read of registers */
 #define PIXELS_MAX 16384
 
-/* Getter flags. */
-#define OPT 0
-#define REQ 1                       /* report when absent */
-#define NONEMPTY 2                  /* strings: "" is an error */
-
-/* One file being validated. */
-struct ctx {
-	struct config_errors *errs;
-	const char *file;
-	struct jsonpos pos;
-};
-
-enum want { W_STRING, W_INTEGER, W_NUMBER, W_OBJECT, W_ARRAY, W_BOOLEAN };
 
 /* Ids of one section, sorted for duplicate detection and lookup. */
 struct id_ref {
@@ -81,488 +68,20 @@ static const char *const table_names[] = { "coil", "discrete_input",
 static const char *const order_names[] = { "ABCD", "CDAB", "BADC", "DCBA",
     NULL };
 
-/* --- the error list -------------------------------------------------------- */
-
-static void
-errs_add(struct config_errors *errs, const char *file, int line, int column,
-    const char *path, const char *message)
-{
-	struct config_error *e;
-
-	if (errs->n == errs->cap) {
-		errs->cap = errs->cap ? errs->cap * 2 : 16;
-		errs->v = xrealloc(errs->v, errs->cap * sizeof(*errs->v));
-	}
-	e = &errs->v[errs->n++];
-	memset(e, 0, sizeof(*e));
-	str_copy(e->file, file, sizeof(e->file));
-	e->line = line;
-	e->column = column;
-	str_copy(e->path, path, sizeof(e->path));
-	str_copy(e->message, message, sizeof(e->message));
-}
-
-static void __attribute__((format(printf, 5, 0)))
-vreport_at(const struct ctx *c, int line, int column, const char *path,
-    const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	errs_add(c->errs, c->file, line, column, path, msg);
-}
-
-/* Report at a known position. */
-static void __attribute__((format(printf, 5, 6)))
-report_at(const struct ctx *c, int line, int column, const char *path,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport_at(c, line, column, path, fmt, ap);
-	va_end(ap);
-}
-
-/* Report at the value (or key) with this path; 0:0 if it cannot be found. */
-static void __attribute__((format(printf, 4, 5)))
-report(const struct ctx *c, const char *path, enum jsonpos_kind kind,
-    const char *fmt, ...)
-{
-	const struct jsonpos_entry *e = jsonpos_find(&c->pos, path, kind);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport_at(c, e ? e->line : 0, e ? e->column : 0, path, fmt, ap);
-	va_end(ap);
-}
-
-struct sorted_error {
-	int line, column;
-	size_t seq;
-};
-
-static int
-cmp_sorted_error(const void *a, const void *b)
-{
-	const struct sorted_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	if (x->column != y->column)
-		return x->column < y->column ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Order errors [from, n) of one file by position, keeping ties in order. */
-static void
-sort_errors(struct config_errors *errs, size_t from)
-{
-	size_t n = errs->n - from, k;
-	struct sorted_error *s;
-	struct config_error *tmp;
-
-	if (n < 2)
-		return;
-	s = xcalloc(n, sizeof(*s));
-	for (k = 0; k < n; k++) {
-		s[k].line = errs->v[from + k].line;
-		s[k].column = errs->v[from + k].column;
-		s[k].seq = from + k;
-	}
-	qsort(s, n, sizeof(*s), cmp_sorted_error);
-	tmp = xcalloc(n, sizeof(*tmp));
-	for (k = 0; k < n; k++)
-		tmp[k] = errs->v[s[k].seq];
-	memcpy(errs->v + from, tmp, n * sizeof(*tmp));
-	free(tmp);
-	free(s);
-}
-
-void
-config_errors_print(const struct config_errors *errs, FILE *fp)
-{
-	size_t k;
-
-	for (k = 0; k < errs->n; k++) {
-		const struct config_error *e = &errs->v[k];
-
-		fprintf(fp, "%s:%d:%d: %s: %s\n", e->file, e->line, e->column,
-		    e->path, e->message);
-	}
-}
-
-void
-config_errors_free(struct config_errors *errs)
-{
-	free(errs->v);
-	memset(errs, 0, sizeof(*errs));
-}
-
-/* --- types and keys -------------------------------------------------------------- */
-
-static const char *
-json_kind_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return _("an object");
-	case JSON_ARRAY:
-		return _("an array");
-	case JSON_STRING:
-		return _("a string");
-	case JSON_INTEGER:
-		return _("an integer");
-	case JSON_REAL:
-		return _("a number");
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return _("a boolean");
-	case JSON_NULL:
-		break;
-	}
-	return _("null");
-}
-
-static const char *
-want_name(enum want w)
-{
-	switch (w) {
-	case W_STRING:
-		return _("a string");
-	case W_INTEGER:
-		return _("an integer");
-	case W_NUMBER:
-		return _("a number");
-	case W_OBJECT:
-		return _("an object");
-	case W_BOOLEAN:
-		return _("a boolean");
-	case W_ARRAY:
-		break;
-	}
-	return _("an array");
-}
-
-static int
-has_type(const json_t *v, enum want w)
-{
-	switch (w) {
-	case W_STRING:
-		return json_is_string(v);
-	case W_INTEGER:
-		return json_is_integer(v);
-	case W_NUMBER:
-		return json_is_number(v);
-	case W_OBJECT:
-		return json_is_object(v);
-	case W_BOOLEAN:
-		return json_is_boolean(v);
-	case W_ARRAY:
-		break;
-	}
-	return json_is_array(v);
-}
-
-static int
-check_type(const struct ctx *c, const json_t *v, const char *path,
-    enum want w)
-{
-	if (has_type(v, w))
-		return 0;
-	report(c, path, JSONPOS_VALUE, _("expected %s, got %s"), want_name(w),
-	    json_kind_name(v));
-	return -1;
-}
-
-/* Edit distance, capped: enough to suggest "unit_id" for "unti_id". */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, up;
-	size_t row[64];
-
-	if (lb >= ARRAY_LEN(row) || la >= 64)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			up = row[j];
-			cur = prev + (a[i - 1] != b[j - 1]);
-			if (up + 1 < cur)
-				cur = up + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			prev = up;
-			row[j] = cur;
-		}
-	}
-	return row[lb];
-}
-
-static const char *
-closest_key(const char *key, const char *const *allowed)
-{
-	const char *best = NULL;
-	size_t d, bestd = 3;
-
-	for (; *allowed != NULL; allowed++) {
-		d = edit_distance(key, *allowed);
-		if (d < bestd) {
-			bestd = d;
-			best = *allowed;
-		}
-	}
-	return best;
-}
-
-static int
-key_listed(const char *key, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(key, *list) == 0)
-			return 1;
-	return 0;
-}
-
-/* Report every key of obj that is not in allowed (NULL-terminated). */
-static void
-check_keys(const struct ctx *c, json_t *obj, const char *path,
-    const char *const *allowed)
-{
-	char kpath[PATH_LEN];
-	const char *key, *near;
-	json_t *v;
-
-	json_object_foreach(obj, key, v) {
-		if (key_listed(key, allowed))
-			continue;
-		jsonpos_path_key(kpath, sizeof(kpath), path, key);
-		if ((near = closest_key(key, allowed)) != NULL)
-			report(c, kpath, JSONPOS_KEY,
-			    _("unknown key \"%.64s\" (did you mean \"%s\"?)"),
-			    key, near);
-		else
-			report(c, kpath, JSONPOS_KEY,
-			    _("unknown key \"%.64s\""), key);
-	}
-}
-
-/* Keys that exist in the schema but not for this kind of connector. */
-static void
-reject_keys(const struct ctx *c, json_t *obj, const char *path,
-    const char *const *keys, const char *kind)
-{
-	char kpath[PATH_LEN];
-
-	for (; *keys != NULL; keys++) {
-		if (json_object_get(obj, *keys) == NULL)
-			continue;
-		jsonpos_path_key(kpath, sizeof(kpath), path, *keys);
-		report(c, kpath, JSONPOS_KEY,
-		    _("\"%s\" does not apply to a %s connector"), *keys, kind);
-	}
-}
-
-/* Repeated keys: jansson keeps the last one silently; we refuse. */
-static void
-check_duplicate_keys(const struct ctx *c)
-{
-	size_t k;
-
-	for (k = 0; k < c->pos.n; k++) {
-		const struct jsonpos_entry *e = &c->pos.v[k];
-
-		if (e->kind != JSONPOS_KEY || e->dup_line == 0)
-			continue;
-		report_at(c, e->line, e->column, e->path,
-		    _("duplicate key (first at line %d, column %d)"),
-		    e->dup_line, e->dup_column);
-	}
-}
-
-/* --- getters: 1 found and valid, 0 absent (default kept), -1 reported ---------- */
-
-static json_t *
-get_member(const struct ctx *c, json_t *obj, const char *path,
-    const char *key, int flags, char *cpath)
-{
-	json_t *v;
-
-	jsonpos_path_key(cpath, PATH_LEN, path, key);
-	v = json_object_get(obj, key);
-	if (v == NULL && (flags & REQ))
-		report(c, path, JSONPOS_VALUE, _("missing required key \"%s\""),
-		    key);
-	return v;
-}
-
-static json_t *
-get_typed(const struct ctx *c, json_t *obj, const char *path,
-    const char *key, int flags, enum want w, char *cpath)
-{
-	json_t *v = get_member(c, obj, path, key, flags, cpath);
-
-	if (v == NULL || check_type(c, v, cpath, w) == -1)
-		return NULL;
-	return v;
-}
-
-static int
-get_string(const struct ctx *c, json_t *obj, const char *path,
-    const char *key, int flags, char *dst, size_t len)
-{
-	char cpath[PATH_LEN];
-	json_t *v = get_member(c, obj, path, key, flags, cpath);
-	const char *s;
-
-	if (v == NULL)
-		return 0;
-	if (check_type(c, v, cpath, W_STRING) == -1)
-		return -1;
-	s = json_string_value(v);
-	if ((flags & NONEMPTY) && *s == '\0') {
-		report(c, cpath, JSONPOS_VALUE, _("must not be empty"));
-		return -1;
-	}
-	if (strlen(s) >= len) {
-		report(c, cpath, JSONPOS_VALUE,
-		    _("too long (at most %zu bytes)"), len - 1);
-		return -1;
-	}
-	str_copy(dst, s, len);
-	return 1;
-}
-
-static int
-get_bool(const struct ctx *c, json_t *obj, const char *path, const char *key,
-    int flags, int *out)
-{
-	char cpath[PATH_LEN];
-	json_t *v = get_typed(c, obj, path, key, flags, W_BOOLEAN, cpath);
-
-	if (v == NULL)
-		return json_object_get(obj, key) == NULL ? 0 : -1;
-	*out = json_is_true(v);
-	return 1;
-}
-
-static int
-id_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= MODEL_ID_MAX)
-		return 0;
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
-}
-
-/* An id (dst has MODEL_ID_MAX bytes); left untouched unless valid. */
-static int
-get_id(const struct ctx *c, json_t *obj, const char *path, const char *key,
-    int flags, char *dst)
-{
-	char cpath[PATH_LEN];
-	json_t *v = get_typed(c, obj, path, key, flags, W_STRING, cpath);
-
-	if (v == NULL)
-		return json_object_get(obj, key) ? -1 : 0;
-	if (!id_valid(json_string_value(v))) {
-		report(c, cpath, JSONPOS_VALUE, _("invalid id: use 1 to 63 "
-		    "characters from A-Z a-z 0-9 _ . -"));
-		return -1;
-	}
-	str_copy(dst, json_string_value(v), MODEL_ID_MAX);
-	return 1;
-}
-
-static int
-get_int(const struct ctx *c, json_t *obj, const char *path, const char *key,
-    int flags, long long min, long long max, long long *out)
-{
-	char cpath[PATH_LEN];
-	json_t *v = get_typed(c, obj, path, key, flags, W_INTEGER, cpath);
-	long long n;
-
-	if (v == NULL)
-		return json_object_get(obj, key) ? -1 : 0;
-	n = (long long)json_integer_value(v);
-	if (n < min || n > max) {
-		report(c, cpath, JSONPOS_VALUE,
-		    _("%lld is out of range (%lld..%lld)"), n, min, max);
-		return -1;
-	}
-	*out = n;
-	return 1;
-}
-
-static int
-get_number(const struct ctx *c, json_t *obj, const char *path,
-    const char *key, int flags, double min, double max, double *out)
-{
-	char cpath[PATH_LEN];
-	json_t *v = get_typed(c, obj, path, key, flags, W_NUMBER, cpath);
-	double d;
-
-	if (v == NULL)
-		return json_object_get(obj, key) ? -1 : 0;
-	d = json_number_value(v);
-	if (d < min || d > max) {
-		report(c, cpath, JSONPOS_VALUE,
-		    _("%g is out of range (%g..%g)"), d, min, max);
-		return -1;
-	}
-	*out = d;
-	return 1;
-}
-
-/* A string that must be one of names[] (NULL-terminated); *out its index. */
-static int
-get_enum(const struct ctx *c, json_t *obj, const char *path, const char *key,
-    int flags, const char *const *names, int *out)
-{
-	char cpath[PATH_LEN], list[200];
-	json_t *v = get_typed(c, obj, path, key, flags, W_STRING, cpath);
-	const char *s;
-	size_t used = 0;
-	int k;
-
-	if (v == NULL)
-		return json_object_get(obj, key) ? -1 : 0;
-	s = json_string_value(v);
-	for (k = 0; names[k] != NULL; k++) {
-		if (strcmp(s, names[k]) == 0) {
-			*out = k;
-			return 1;
-		}
-	}
-	list[0] = '\0';
-	for (k = 0; names[k] != NULL && used < sizeof(list); k++)
-		used += (size_t)snprintf(list + used, sizeof(list) - used,
-		    "%s\"%s\"", k ? ", " : "", names[k]);
-	report(c, cpath, JSONPOS_VALUE, _("\"%.64s\" is not one of %s"), s,
-	    list);
-	return -1;
-}
-
 /* Seconds (fractional allowed) stored as milliseconds. */
 static int
 get_seconds_ms(const struct ctx *c, json_t *obj, const char *path,
     const char *key, int64_t *ms)
 {
 	double s;
-	int rc = get_number(c, obj, path, key, OPT, 0.001, SECONDS_MAX, &s);
+	int rc = cfg_get_number(c, obj, path, key, OPT, 0.001, SECONDS_MAX, &s);
 
 	if (rc == 1)
 		*ms = (int64_t)(s * 1000.0 + 0.5);     /* s > 0: rounds */
 	return rc;
 }
 
-/* --- id indices ------------------------------------------------------------------- */
+/* --- id indices ----------------------------------------------------------- */
 
 static int
 cmp_id_ref(const void *a, const void *b)
@@ -592,23 +111,23 @@ report_duplicate_id(const struct ctx *c, enum section sec, size_t first,
 	line = e ? e->line : 0;
 	switch (sec) {
 	case SEC_CONNECTORS:
-		report(c, dpath, JSONPOS_VALUE, _("duplicate connector id "
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate connector id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	case SEC_DEVICES:
-		report(c, dpath, JSONPOS_VALUE, _("duplicate device id "
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate device id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	case SEC_POINTS:
-		report(c, dpath, JSONPOS_VALUE, _("duplicate point id "
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate point id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	case SEC_SPECTRA:
-		report(c, dpath, JSONPOS_VALUE, _("duplicate spectrum id "
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate spectrum id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	case SEC_EVENTS:
-		report(c, dpath, JSONPOS_VALUE, _("duplicate event id "
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate event id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	}
@@ -672,24 +191,24 @@ resolve_ref(const struct ctx *c, const json_t *v, const char *path,
 	const char *id;
 	long k;
 
-	if (check_type(c, v, path, W_STRING) == -1)
+	if (cfg_check_type(c, v, path, W_STRING) == -1)
 		return -1;
 	id = json_string_value(v);
 	if ((k = index_find(ix, id)) >= 0)
 		return k;
 	switch (sec) {
 	case SEC_CONNECTORS:
-		report(c, path, JSONPOS_VALUE, _("unknown connector \"%.64s\""),
+		cfg_report(c, path, JSONPOS_VALUE, _("unknown connector \"%.64s\""),
 		    id);
 		break;
 	case SEC_DEVICES:
-		report(c, path, JSONPOS_VALUE, _("unknown device \"%.64s\""), id);
+		cfg_report(c, path, JSONPOS_VALUE, _("unknown device \"%.64s\""), id);
 		break;
 	case SEC_POINTS:
-		report(c, path, JSONPOS_VALUE, _("unknown point \"%.64s\""), id);
+		cfg_report(c, path, JSONPOS_VALUE, _("unknown point \"%.64s\""), id);
 		break;
 	case SEC_SPECTRA:
-		report(c, path, JSONPOS_VALUE, _("unknown spectrum \"%.64s\""),
+		cfg_report(c, path, JSONPOS_VALUE, _("unknown spectrum \"%.64s\""),
 		    id);
 		break;
 	case SEC_EVENTS:
@@ -704,30 +223,30 @@ get_ref(const struct ctx *c, json_t *obj, const char *path, const char *key,
     const struct id_index *ix, enum section sec)
 {
 	char cpath[PATH_LEN];
-	json_t *v = get_member(c, obj, path, key, REQ, cpath);
+	json_t *v = cfg_get_member(c, obj, path, key, REQ, cpath);
 
 	return v != NULL ? resolve_ref(c, v, cpath, ix, sec) : -1;
 }
 
-/* --- app.json ------------------------------------------------------------------------ */
+/* --- app.json ------------------------------------------------------------- */
 
 static void
 check_inference(const struct ctx *c, json_t *root, struct app_config *app)
 {
 	static const char *const keys[] = { "endpoint", NULL };
 	char path[PATH_LEN], epath[PATH_LEN];
-	json_t *o = get_typed(c, root, "$", "inference", OPT, W_OBJECT, path);
+	json_t *o = cfg_get_typed(c, root, "$", "inference", OPT, W_OBJECT, path);
 	const char *e = app->inference_endpoint;
 
 	if (o == NULL)
 		return;
-	check_keys(c, o, path, keys);
-	if (get_string(c, o, path, "endpoint", OPT, app->inference_endpoint,
+	cfg_check_keys(c, o, path, keys);
+	if (cfg_get_string(c, o, path, "endpoint", OPT, app->inference_endpoint,
 	    sizeof(app->inference_endpoint)) != 1 || *e == '\0')
 		return;
 	if (strncmp(e, "tcp://", 6) != 0 && strncmp(e, "ipc://", 6) != 0) {
 		jsonpos_path_key(epath, sizeof(epath), path, "endpoint");
-		report(c, epath, JSONPOS_VALUE, _("not a ZeroMQ endpoint "
+		cfg_report(c, epath, JSONPOS_VALUE, _("not a ZeroMQ endpoint "
 		    "(tcp://host:port or ipc://path)"));
 	}
 }
@@ -767,17 +286,17 @@ check_historian(const struct ctx *c, json_t *root, struct app_config *app)
 {
 	static const char *const keys[] = { "conninfo", NULL };
 	char path[PATH_LEN], cpath[PATH_LEN];
-	json_t *o = get_typed(c, root, "$", "historian", OPT, W_OBJECT, path);
+	json_t *o = cfg_get_typed(c, root, "$", "historian", OPT, W_OBJECT, path);
 
 	if (o == NULL)
 		return;
-	check_keys(c, o, path, keys);
-	if (get_string(c, o, path, "conninfo", OPT, app->historian_conninfo,
+	cfg_check_keys(c, o, path, keys);
+	if (cfg_get_string(c, o, path, "conninfo", OPT, app->historian_conninfo,
 	    sizeof(app->historian_conninfo)) != 1)
 		return;
 	if (conninfo_has_password(app->historian_conninfo)) {
 		jsonpos_path_key(cpath, sizeof(cpath), path, "conninfo");
-		report(c, cpath, JSONPOS_VALUE, _("must not contain a password: "
+		cfg_report(c, cpath, JSONPOS_VALUE, _("must not contain a password: "
 		    "give it through PGPASSFILE or the environment"));
 	}
 }
@@ -787,12 +306,12 @@ check_storage(const struct ctx *c, json_t *root, struct app_config *app)
 {
 	static const char *const keys[] = { "spool", NULL };
 	char path[PATH_LEN];
-	json_t *o = get_typed(c, root, "$", "storage", OPT, W_OBJECT, path);
+	json_t *o = cfg_get_typed(c, root, "$", "storage", OPT, W_OBJECT, path);
 
 	if (o == NULL)
 		return;
-	check_keys(c, o, path, keys);
-	get_string(c, o, path, "spool", NONEMPTY, app->storage_path,
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_string(c, o, path, "spool", NONEMPTY, app->storage_path,
 	    sizeof(app->storage_path));
 }
 
@@ -802,18 +321,18 @@ check_executor(const struct ctx *c, json_t *root, struct executor_defaults *x)
 	static const char *const keys[] = { "keep_alive_s", "guard_s",
 	    "retries", "hard_error_s", "threads", NULL };
 	char path[PATH_LEN];
-	json_t *o = get_typed(c, root, "$", "executor", OPT, W_OBJECT, path);
+	json_t *o = cfg_get_typed(c, root, "$", "executor", OPT, W_OBJECT, path);
 	long long n;
 
 	if (o == NULL)
 		return;
-	check_keys(c, o, path, keys);
+	cfg_check_keys(c, o, path, keys);
 	get_seconds_ms(c, o, path, "keep_alive_s", &x->keep_alive_ms);
 	get_seconds_ms(c, o, path, "guard_s", &x->guard_ms);
 	get_seconds_ms(c, o, path, "hard_error_s", &x->hard_error_ms);
-	if (get_int(c, o, path, "retries", OPT, 1, RETRIES_MAX, &n) == 1)
+	if (cfg_get_int(c, o, path, "retries", OPT, 1, RETRIES_MAX, &n) == 1)
 		x->retries = (int)n;
-	if (get_int(c, o, path, "threads", OPT, 1, THREADS_MAX, &n) == 1)
+	if (cfg_get_int(c, o, path, "threads", OPT, 1, THREADS_MAX, &n) == 1)
 		x->threads = (int)n;
 }
 
@@ -839,15 +358,15 @@ check_app(const struct ctx *c, json_t *root, struct app_config *app)
 	static const char *const themes[] = { "dark", "light", "mono", NULL };
 	int k;
 
-	if (check_type(c, root, "$", W_OBJECT) == -1)
+	if (cfg_check_type(c, root, "$", W_OBJECT) == -1)
 		return;
-	check_keys(c, root, "$", keys);
-	get_string(c, root, "$", "site", REQ | NONEMPTY, app->site,
+	cfg_check_keys(c, root, "$", keys);
+	cfg_get_string(c, root, "$", "site", REQ | NONEMPTY, app->site,
 	    sizeof(app->site));
-	get_id(c, root, "$", "console_id", REQ, app->console_id);
-	if (get_enum(c, root, "$", "language", OPT, languages, &k) == 1)
+	cfg_get_id(c, root, "$", "console_id", REQ, app->console_id);
+	if (cfg_get_enum(c, root, "$", "language", OPT, languages, &k) == 1)
 		str_copy(app->language, languages[k], sizeof(app->language));
-	if (get_enum(c, root, "$", "theme", OPT, themes, &k) == 1)
+	if (cfg_get_enum(c, root, "$", "theme", OPT, themes, &k) == 1)
 		str_copy(app->theme, themes[k], sizeof(app->theme));
 	check_inference(c, root, app);
 	check_historian(c, root, app);
@@ -855,7 +374,7 @@ check_app(const struct ctx *c, json_t *root, struct app_config *app)
 	check_executor(c, root, &app->executor);
 }
 
-/* --- devices.json: connectors ----------------------------------------------------------- */
+/* --- devices.json: connectors --------------------------------------------- */
 
 static const char *const tcp_keys[] = { "host", "port", NULL };
 static const char *const rtu_keys[] = { "serial", "baud", "parity",
@@ -867,10 +386,10 @@ check_tcp(const struct ctx *c, json_t *o, const char *path,
 {
 	long long n;
 
-	reject_keys(c, o, path, rtu_keys, "tcp");
-	get_string(c, o, path, "host", REQ | NONEMPTY, cn->host,
+	cfg_reject_keys(c, o, path, rtu_keys, "tcp");
+	cfg_get_string(c, o, path, "host", REQ | NONEMPTY, cn->host,
 	    sizeof(cn->host));
-	if (get_int(c, o, path, "port", REQ, 1, 65535, &n) == 1)
+	if (cfg_get_int(c, o, path, "port", REQ, 1, 65535, &n) == 1)
 		cn->port = (int)n;
 }
 
@@ -883,21 +402,21 @@ check_rtu(const struct ctx *c, json_t *o, const char *path,
 	long long n;
 	int k;
 
-	reject_keys(c, o, path, tcp_keys, "rtu");
-	get_string(c, o, path, "serial", REQ | NONEMPTY, cn->serial,
+	cfg_reject_keys(c, o, path, tcp_keys, "rtu");
+	cfg_get_string(c, o, path, "serial", REQ | NONEMPTY, cn->serial,
 	    sizeof(cn->serial));
-	if (get_int(c, o, path, "baud", REQ, 1, INT_MAX, &n) == 1)
+	if (cfg_get_int(c, o, path, "baud", REQ, 1, INT_MAX, &n) == 1)
 		cn->baud = (int)n;
-	if (get_enum(c, o, path, "parity", OPT, parities, &k) == 1)
+	if (cfg_get_enum(c, o, path, "parity", OPT, parities, &k) == 1)
 		cn->parity = parities[k][0];
-	if (get_int(c, o, path, "data_bits", OPT, 7, 8, &n) == 1)
+	if (cfg_get_int(c, o, path, "data_bits", OPT, 7, 8, &n) == 1)
 		cn->data_bits = (int)n;
-	if (get_int(c, o, path, "stop_bits", OPT, 1, 2, &n) == 1)
+	if (cfg_get_int(c, o, path, "stop_bits", OPT, 1, 2, &n) == 1)
 		cn->stop_bits = (int)n;
-	get_bool(c, o, path, "rs485", OPT, &cn->rs485);
-	if (get_enum(c, o, path, "rts", OPT, rts_modes, &k) == 1)
+	cfg_get_bool(c, o, path, "rs485", OPT, &cn->rs485);
+	if (cfg_get_enum(c, o, path, "rts", OPT, rts_modes, &k) == 1)
 		cn->rts = (enum rts_mode)k;
-	if (get_int(c, o, path, "inter_frame_delay_ms", OPT, 0, 10000,
+	if (cfg_get_int(c, o, path, "inter_frame_delay_ms", OPT, 0, 10000,
 	    &n) == 1)
 		cn->inter_frame_delay_ms = (int)n;
 }
@@ -918,13 +437,13 @@ check_connector(const struct ctx *c, json_t *o, const char *path,
 	cn->data_bits = 8;
 	cn->stop_bits = 1;
 	cn->timeout_ms = 1000;
-	check_keys(c, o, path, keys);
-	get_id(c, o, path, "id", REQ, cn->id);
-	if (get_int(c, o, path, "timeout_ms", OPT, 1, TIMEOUT_MS_MAX, &n) == 1)
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, cn->id);
+	if (cfg_get_int(c, o, path, "timeout_ms", OPT, 1, TIMEOUT_MS_MAX, &n) == 1)
 		cn->timeout_ms = (int)n;
-	if (get_int(c, o, path, "max_hold_ms", OPT, 0, 3600000, &n) == 1)
+	if (cfg_get_int(c, o, path, "max_hold_ms", OPT, 0, 3600000, &n) == 1)
 		cn->max_hold_ms = n;
-	if (get_enum(c, o, path, "kind", REQ, kinds, &k) != 1)
+	if (cfg_get_enum(c, o, path, "kind", REQ, kinds, &k) != 1)
 		return;
 	cn->kind = k == 0 ? CONNECTOR_TCP : CONNECTOR_RTU;
 	if (cn->kind == CONNECTOR_TCP)
@@ -933,7 +452,7 @@ check_connector(const struct ctx *c, json_t *o, const char *path,
 		check_rtu(c, o, path, cn);
 }
 
-/* --- devices.json: devices ----------------------------------------------------------------- */
+/* --- devices.json: devices ------------------------------------------------ */
 
 /* unit_id: 0..247 on any line, 255 too on TCP (the "not applicable" id). */
 static void
@@ -943,14 +462,14 @@ check_unit_id(const struct ctx *c, json_t *o, const char *path,
 	char upath[PATH_LEN];
 	long long n;
 
-	if (get_int(c, o, path, "unit_id", REQ, 0, 255, &n) != 1)
+	if (cfg_get_int(c, o, path, "unit_id", REQ, 0, 255, &n) != 1)
 		return;
 	d->unit_id = (int)n;
 	if (n <= 247 || (n == 255 && (conn < 0 ||
 	    m->connectors[conn].kind == CONNECTOR_TCP)))
 		return;
 	jsonpos_path_key(upath, sizeof(upath), path, "unit_id");
-	report(c, upath, JSONPOS_VALUE, n == 255 ?
+	cfg_report(c, upath, JSONPOS_VALUE, n == 255 ?
 	    _("unit id 255 is only valid on a tcp connector") :
 	    _("unit id is out of range (0..247, or 255 on tcp)"));
 }
@@ -966,23 +485,23 @@ check_device(const struct ctx *c, json_t *o, const char *path,
 
 	d->connector = SIZE_MAX;
 	d->clock_address = -1;
-	check_keys(c, o, path, keys);
-	get_id(c, o, path, "id", REQ, d->id);
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, d->id);
 	str_copy(d->name, d->id, sizeof(d->name));
-	get_string(c, o, path, "name", NONEMPTY, d->name, sizeof(d->name));
+	cfg_get_string(c, o, path, "name", NONEMPTY, d->name, sizeof(d->name));
 	if ((conn = get_ref(c, o, path, "connector", conns,
 	    SEC_CONNECTORS)) >= 0)
 		d->connector = (size_t)conn;
 	check_unit_id(c, o, path, m, conn, d);
-	if (get_int(c, o, path, "max_gap", OPT, 0, READ_MAX_REGISTERS - 1,
+	if (cfg_get_int(c, o, path, "max_gap", OPT, 0, READ_MAX_REGISTERS - 1,
 	    &n) == 1)
 		d->max_gap = (int)n;
 	/* The clock is three holding registers: A, A+1 seconds, A+2 ms. */
-	if (get_int(c, o, path, "clock_address", OPT, 0, 65533, &n) == 1)
+	if (cfg_get_int(c, o, path, "clock_address", OPT, 0, 65533, &n) == 1)
 		d->clock_address = (int)n;
 }
 
-/* --- devices.json: points -------------------------------------------------------------------- */
+/* --- devices.json: points ------------------------------------------------- */
 
 static void
 check_sim(const struct ctx *c, json_t *o, const char *path,
@@ -999,17 +518,17 @@ check_sim(const struct ctx *c, json_t *o, const char *path,
 	memset(sim, 0, sizeof(*sim));
 	sim->wave = SIM_CONSTANT;
 	sim->period_s = 60;
-	if ((s = get_typed(c, o, path, "sim", OPT, W_OBJECT, spath)) == NULL)
+	if ((s = cfg_get_typed(c, o, path, "sim", OPT, W_OBJECT, spath)) == NULL)
 		return;
-	check_keys(c, s, spath, keys);
-	if (get_enum(c, s, spath, "wave", OPT, waves, &k) == 1)
+	cfg_check_keys(c, s, spath, keys);
+	if (cfg_get_enum(c, s, spath, "wave", OPT, waves, &k) == 1)
 		sim->wave = (enum sim_wave)k;
-	get_number(c, s, spath, "base", OPT, -DBL_MAX, DBL_MAX, &sim->base);
-	get_number(c, s, spath, "amplitude", OPT, -DBL_MAX, DBL_MAX,
+	cfg_get_number(c, s, spath, "base", OPT, -DBL_MAX, DBL_MAX, &sim->base);
+	cfg_get_number(c, s, spath, "amplitude", OPT, -DBL_MAX, DBL_MAX,
 	    &sim->amplitude);
-	get_number(c, s, spath, "period_s", OPT, 0.001, 1e9, &sim->period_s);
-	get_number(c, s, spath, "phase", OPT, 0, 1, &sim->phase);
-	get_number(c, s, spath, "noise", OPT, 0, DBL_MAX, &sim->noise);
+	cfg_get_number(c, s, spath, "period_s", OPT, 0.001, 1e9, &sim->period_s);
+	cfg_get_number(c, s, spath, "phase", OPT, 0, 1, &sim->phase);
+	cfg_get_number(c, s, spath, "noise", OPT, 0, DBL_MAX, &sim->noise);
 }
 
 /* Coils and discrete inputs hold bits; registers hold numbers. */
@@ -1023,14 +542,14 @@ check_point_layout(const struct ctx *c, const char *path, struct point *p)
 	jsonpos_path_key(tpath, sizeof(tpath), path, "type");
 	jsonpos_path_key(apath, sizeof(apath), path, "address");
 	if (bits && p->type != VALUE_BOOL)
-		report(c, tpath, JSONPOS_VALUE,
+		cfg_report(c, tpath, JSONPOS_VALUE,
 		    _("a %s table holds only bool values"),
 		    modbus_table_name(p->table));
 	else if (!bits && p->type == VALUE_BOOL)
-		report(c, tpath, JSONPOS_VALUE, _("bool is only allowed on "
+		cfg_report(c, tpath, JSONPOS_VALUE, _("bool is only allowed on "
 		    "coil and discrete_input tables"));
 	else if (end > 65535)
-		report(c, apath, JSONPOS_VALUE, _("a %s at %d ends at register "
+		cfg_report(c, apath, JSONPOS_VALUE, _("a %s at %d ends at register "
 		    "%ld, past 65535"), value_type_name(p->type), p->address,
 		    end);
 }
@@ -1043,12 +562,12 @@ check_writable(const struct ctx *c, json_t *o, const char *path,
 	char wpath[PATH_LEN];
 
 	/* An unknown or missing table is reported already. */
-	if (get_bool(c, o, path, "writable", OPT, &p->writable) != 1 ||
+	if (cfg_get_bool(c, o, path, "writable", OPT, &p->writable) != 1 ||
 	    !p->writable || !table_known ||
 	    p->table == TABLE_HOLDING_REGISTER || p->table == TABLE_COIL)
 		return;
 	jsonpos_path_key(wpath, sizeof(wpath), path, "writable");
-	report(c, wpath, JSONPOS_VALUE, _("cannot be written: the table is %s; "
+	cfg_report(c, wpath, JSONPOS_VALUE, _("cannot be written: the table is %s; "
 	    "only holding_register and coil points are writable"),
 	    modbus_table_name(p->table));
 }
@@ -1071,41 +590,41 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 	p->device = SIZE_MAX;
 	p->order = ORDER_ABCD;
 	p->scale = 1;
-	check_keys(c, o, path, keys);
-	get_id(c, o, path, "id", REQ, p->id);
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, p->id);
 	str_copy(p->name, p->id, sizeof(p->name));
-	get_string(c, o, path, "name", NONEMPTY, p->name, sizeof(p->name));
+	cfg_get_string(c, o, path, "name", NONEMPTY, p->name, sizeof(p->name));
 	if ((dev = get_ref(c, o, path, "device", devs, SEC_DEVICES)) >= 0)
 		p->device = (size_t)dev;
-	if (get_enum(c, o, path, "table", REQ, table_names, &k) == 1) {
+	if (cfg_get_enum(c, o, path, "table", REQ, table_names, &k) == 1) {
 		p->table = (enum modbus_table)k;
 		table_known = 1;
 		ok++;
 	}
-	if (get_enum(c, o, path, "type", REQ, types, &k) == 1) {
+	if (cfg_get_enum(c, o, path, "type", REQ, types, &k) == 1) {
 		p->type = (enum value_type)k;
 		ok++;
 	}
-	if (get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
+	if (cfg_get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
 		p->address = (int)n;
 		ok++;
 	}
-	if (get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
+	if (cfg_get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
 		p->order = (enum byte_order)k;
 	check_writable(c, o, path, table_known, p);
-	if (get_number(c, o, path, "scale", OPT, -DBL_MAX, DBL_MAX,
+	if (cfg_get_number(c, o, path, "scale", OPT, -DBL_MAX, DBL_MAX,
 	    &p->scale) == 1 && p->scale == 0) {
 		jsonpos_path_key(spath, sizeof(spath), path, "scale");
-		report(c, spath, JSONPOS_VALUE, _("must not be 0"));
+		cfg_report(c, spath, JSONPOS_VALUE, _("must not be 0"));
 	}
-	get_number(c, o, path, "offset", OPT, -DBL_MAX, DBL_MAX, &p->offset);
-	get_string(c, o, path, "unit", OPT, p->unit, sizeof(p->unit));
+	cfg_get_number(c, o, path, "offset", OPT, -DBL_MAX, DBL_MAX, &p->offset);
+	cfg_get_string(c, o, path, "unit", OPT, p->unit, sizeof(p->unit));
 	check_sim(c, o, path, &p->sim);
 	if (ok == 3)
 		check_point_layout(c, path, p);
 }
 
-/* --- devices.json: spectra ------------------------------------------------------------------ */
+/* --- devices.json: spectra ------------------------------------------------ */
 
 static void
 check_spectrum(const struct ctx *c, json_t *o, const char *path,
@@ -1131,23 +650,23 @@ check_spectrum(const struct ctx *c, json_t *o, const char *path,
 	sp->table = TABLE_INPUT_REGISTER;
 	sp->type = VALUE_F32;
 	sp->order = ORDER_ABCD;
-	check_keys(c, o, path, keys);
-	get_id(c, o, path, "id", REQ, sp->id);
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, sp->id);
 	/* The name is checked like a point's; the model does not keep it. */
-	get_string(c, o, path, "name", NONEMPTY, name, sizeof(name));
+	cfg_get_string(c, o, path, "name", NONEMPTY, name, sizeof(name));
 	if ((dev = get_ref(c, o, path, "device", devs, SEC_DEVICES)) >= 0)
 		sp->device = (size_t)dev;
-	if (get_enum(c, o, path, "table", OPT, tables, &k) == 1)
+	if (cfg_get_enum(c, o, path, "table", OPT, tables, &k) == 1)
 		sp->table = table_of[k];
-	if ((rt = get_enum(c, o, path, "type", OPT, types, &k)) == 1)
+	if ((rt = cfg_get_enum(c, o, path, "type", OPT, types, &k)) == 1)
 		sp->type = type_of[k];
-	if (get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
+	if (cfg_get_enum(c, o, path, "byte_order", OPT, order_names, &k) == 1)
 		sp->order = (enum byte_order)k;
-	if (get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
+	if (cfg_get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
 		sp->address = (int)n;
 		ok++;
 	}
-	if (get_int(c, o, path, "pixels", REQ, 1, PIXELS_MAX, &n) == 1) {
+	if (cfg_get_int(c, o, path, "pixels", REQ, 1, PIXELS_MAX, &n) == 1) {
 		sp->pixels = (int)n;
 		ok++;
 	}
@@ -1157,7 +676,7 @@ check_spectrum(const struct ctx *c, json_t *o, const char *path,
 	    value_type_width(sp->type) - 1;
 	if (end > 65535) {
 		jsonpos_path_key(apath, sizeof(apath), path, "address");
-		report(c, apath, JSONPOS_VALUE, _("%d %s pixels at %d end at "
+		cfg_report(c, apath, JSONPOS_VALUE, _("%d %s pixels at %d end at "
 		    "register %ld, past 65535"), sp->pixels,
 		    value_type_name(sp->type), sp->address, end);
 	}
@@ -1186,13 +705,13 @@ check_spectrum_point_clash(const struct ctx *c, const struct model *m,
 		jsonpos_path_index(ppath, sizeof(ppath), "$.points", (size_t)p);
 		strncat(ppath, ".id", sizeof(ppath) - strlen(ppath) - 1);
 		e = jsonpos_find(&c->pos, ppath, JSONPOS_VALUE);
-		report(c, path, JSONPOS_VALUE, _("spectrum id \"%s\" is "
+		cfg_report(c, path, JSONPOS_VALUE, _("spectrum id \"%s\" is "
 		    "already a point id (line %d)"),
 		    m->spectra[spx->v[k].idx].id, e ? e->line : 0);
 	}
 }
 
-/* --- devices.json: events ------------------------------------------------------------------- */
+/* --- devices.json: events ------------------------------------------------- */
 
 /* Mark the points named in "points"; 1 if present, -1 if any was bad. */
 static int
@@ -1205,7 +724,7 @@ mark_event_points(const struct ctx *c, json_t *o, const char *path,
 	long p;
 	int rc = 1;
 
-	if ((a = get_typed(c, o, path, "points", OPT, W_ARRAY, apath)) == NULL)
+	if ((a = cfg_get_typed(c, o, path, "points", OPT, W_ARRAY, apath)) == NULL)
 		return json_object_get(o, "points") ? -1 : 0;
 	json_array_foreach(a, k, v) {
 		jsonpos_path_index(epath, sizeof(epath), apath, k);
@@ -1228,7 +747,7 @@ mark_event_devices(const struct ctx *c, json_t *o, const char *path,
 	long d;
 	int rc = 1;
 
-	if ((a = get_typed(c, o, path, "devices", OPT, W_ARRAY, apath)) == NULL)
+	if ((a = cfg_get_typed(c, o, path, "devices", OPT, W_ARRAY, apath)) == NULL)
 		return json_object_get(o, "devices") ? -1 : 0;
 	json_array_foreach(a, k, v) {
 		jsonpos_path_index(epath, sizeof(epath), apath, k);
@@ -1254,7 +773,7 @@ mark_event_spectra(const struct ctx *c, json_t *o, const char *path,
 	long s;
 	int rc = 1;
 
-	if ((a = get_typed(c, o, path, "spectra", OPT, W_ARRAY, apath)) == NULL)
+	if ((a = cfg_get_typed(c, o, path, "spectra", OPT, W_ARRAY, apath)) == NULL)
 		return json_object_get(o, "spectra") ? -1 : 0;
 	json_array_foreach(a, k, v) {
 		jsonpos_path_index(epath, sizeof(epath), apath, k);
@@ -1310,11 +829,11 @@ check_event(const struct ctx *c, json_t *o, const char *path,
 	long long period = PERIOD_MS_MAX, n;
 	int rp, rd, rs;
 
-	check_keys(c, o, path, keys);
-	get_id(c, o, path, "id", REQ, ev->id);
-	if (get_int(c, o, path, "period_ms", REQ, 100, PERIOD_MS_MAX, &n) == 1)
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, ev->id);
+	if (cfg_get_int(c, o, path, "period_ms", REQ, 100, PERIOD_MS_MAX, &n) == 1)
 		ev->period_ms = period = n;
-	if (get_int(c, o, path, "phase_ms", OPT, 0, period - 1, &n) == 1)
+	if (cfg_get_int(c, o, path, "phase_ms", OPT, 0, period - 1, &n) == 1)
 		ev->phase_ms = n;
 	rp = mark_event_points(c, o, path, pts, mark);
 	rd = mark_event_devices(c, o, path, devs, m, mark);
@@ -1324,16 +843,16 @@ check_event(const struct ctx *c, json_t *o, const char *path,
 	free(mark);
 	free(smark);
 	if (rp == 0 && rd == 0 && rs == 0)
-		report(c, path, JSONPOS_VALUE, _("missing required key "
+		cfg_report(c, path, JSONPOS_VALUE, _("missing required key "
 		    "\"points\", \"devices\" or \"spectra\""));
 	else if (rp >= 0 && rd >= 0 && rs >= 0 && ev->npoints == 0 &&
 	    ev->nspectra == 0)
-		report(c, path, JSONPOS_VALUE, rs == 0 ?
+		cfg_report(c, path, JSONPOS_VALUE, rs == 0 ?
 		    _("selects no points") :
 		    _("selects no points and no spectra"));
 }
 
-/* --- devices.json: sections ------------------------------------------------------------------ */
+/* --- devices.json: sections ----------------------------------------------- */
 
 /*
  * The array at $.<section>: its elements are checked by the caller one by
@@ -1347,7 +866,7 @@ get_section(const struct ctx *c, json_t *root, enum section sec, int flags,
 	char path[PATH_LEN];
 	json_t *a;
 
-	a = get_typed(c, root, "$", section_key[sec], flags, W_ARRAY, path);
+	a = cfg_get_typed(c, root, "$", section_key[sec], flags, W_ARRAY, path);
 	*n = a ? json_array_size(a) : 0;
 	return a;
 }
@@ -1362,7 +881,7 @@ get_element(const struct ctx *c, json_t *a, enum section sec, size_t k,
 
 	snprintf(base, sizeof(base), "$.%s", section_key[sec]);
 	jsonpos_path_index(path, PATH_LEN, base, k);
-	return check_type(c, o, path, W_OBJECT) == 0 ? o : NULL;
+	return cfg_check_type(c, o, path, W_OBJECT) == 0 ? o : NULL;
 }
 
 static void
@@ -1398,7 +917,7 @@ check_shared_endpoints(const struct ctx *c, const struct model *m)
 			jsonpos_path_index(path, sizeof(path), "$.connectors", k);
 			strncat(path, b->kind == CONNECTOR_RTU ? ".serial" :
 			    ".port", sizeof(path) - strlen(path) - 1);
-			report(c, path, JSONPOS_VALUE, _("connector \"%s\" is "
+			cfg_report(c, path, JSONPOS_VALUE, _("connector \"%s\" is "
 			    "the same line as connector \"%s\"; put both "
 			    "lines' devices under one connector"), b->id,
 			    a->id);
@@ -1523,9 +1042,9 @@ check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 	struct id_index conns = { NULL, 0 }, devs = { NULL, 0 };
 	struct id_index pts = { NULL, 0 }, spx = { NULL, 0 };
 
-	if (check_type(c, root, "$", W_OBJECT) == -1)
+	if (cfg_check_type(c, root, "$", W_OBJECT) == -1)
 		return;
-	check_keys(c, root, "$", keys);
+	cfg_check_keys(c, root, "$", keys);
 	load_connectors(c, root, m, &conns);
 	load_devices(c, root, m, &conns, &devs);
 	load_points(c, root, m, &devs, &pts);
@@ -1537,7 +1056,7 @@ check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 	free(spx.v);
 }
 
-/* --- files -------------------------------------------------------------------------------------- */
+/* --- files ---------------------------------------------------------------- */
 
 /* The whole file in a NUL-terminated buffer, or NULL with errno set. */
 static char *
@@ -1602,7 +1121,7 @@ parse_file(struct ctx *c, char *file, size_t filelen, const char *dir,
 	    dlen > 0 && dir[dlen - 1] == '/' ? "" : "/", name);
 	c->file = file;
 	if ((text = read_file(file, &len)) == NULL) {
-		report_at(c, 0, 0, "$", _("cannot read: %s"), strerror(errno));
+		cfg_report_at(c, 0, 0, "$", _("cannot read: %s"), strerror(errno));
 		return NULL;
 	}
 	/* Editors hide a UTF-8 byte order mark, so columns must not count it. */
@@ -1611,12 +1130,12 @@ parse_file(struct ctx *c, char *file, size_t filelen, const char *dir,
 	root = json_loadb(text + skip, len - skip, 0, &jerr);
 	free(text);
 	if (root == NULL) {
-		report_at(c, jerr.line, jerr.column,
+		cfg_report_at(c, jerr.line, jerr.column,
 		    syntax_error_path(&c->pos, &jerr), _("syntax error: %s"),
 		    jerr.text);
 		return NULL;
 	}
-	check_duplicate_keys(c);
+	cfg_check_duplicate_keys(c);
 	return root;
 }
 
@@ -1635,13 +1154,13 @@ config_load(const char *dir, struct model **out, struct config_errors *errs)
 	    "app.json")) != NULL)
 		check_app(&app, root, &m->app);
 	json_decref(root);
-	sort_errors(errs, before);
+	cfg_sort_errors(errs, before);
 	mark = errs->n;
 	if ((root = parse_file(&dev, dev_file, sizeof(dev_file), dir,
 	    "devices.json")) != NULL)
 		check_devices_file(&dev, root, m);
 	json_decref(root);
-	sort_errors(errs, mark);
+	cfg_sort_errors(errs, mark);
 	jsonpos_free(&app.pos);
 	jsonpos_free(&dev.pos);
 	if (errs->n > before) {
