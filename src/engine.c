@@ -48,6 +48,7 @@ struct engine {
 	void *adjust_ctx;
 	struct model **loaded;          /* models of reloads, freed at stop */
 	unsigned generation;            /* reloads applied; = snapshot's */
+	unsigned plans_published;       /* executor_plan_generation shown */
 	size_t nloaded;
 	char *state_dir;
 	char *spool_path;
@@ -291,6 +292,7 @@ reload_config(struct engine *e)
 	e->m = m;
 	state_swap_model(e->state, m);
 	e->generation++;
+	e->plans_published = 0;         /* the new executor's plans */
 	start_collection(e, prev, old);
 	executor_free(old);
 	log_event(LOG_INFO, "config_applied", "{s:I,s:I,s:I}",
@@ -410,26 +412,24 @@ publish(struct engine *e)
 		state_set_scheduler(e->state, st.ticks, st.coalesced,
 		    st.missed);
 	}
-	for (size_t i = 0; e->ex != NULL && i < e->m->ndevices; i++) {
-		char *plan = executor_describe_plan(e->ex, i);
+	/* Plans change only when a split is learned: describe them then. */
+	if (e->ex != NULL &&
+	    executor_plan_generation(e->ex) != e->plans_published) {
+		e->plans_published = executor_plan_generation(e->ex);
+		for (size_t i = 0; i < e->m->ndevices; i++) {
+			char *plan = executor_describe_plan(e->ex, i);
 
-		state_set_device_plan(e->state, i, plan);
-		free(plan);
+			state_set_device_plan(e->state, i, plan);
+			free(plan);
+		}
 	}
 	spool_counts(e->spool, &counts);
 	state_set_spool(e->state, counts.samples, counts.errors,
 	    counts.oldest_us, disk_free_bytes(e->state_dir));
 	state_copy(e->state, &snap);
-	json = snapshot_to_json(&snap);
+	/* Who publishes goes in too, so status can tell console from run. */
+	json = snapshot_to_json(&snap, e->mode, e->spool_path);
 	if (json != NULL) {
-		/* Add who publishes, so status can tell console from run. */
-		json_t *obj = json_loads(json, 0, NULL);
-		free(json);
-		json_object_set_new(obj, "mode", json_string(e->mode));
-		json_object_set_new(obj, "spool_path",
-		    json_string(e->spool_path));
-		json = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(obj);
 		spool_put_state(e->spool, clock_real_us(clock_real()),
 		    (long)getpid(), json);
 		free(json);

@@ -110,6 +110,7 @@ struct executor {
 	struct device_run *devs;
 	struct line_run *lines;
 	unsigned char *alone;           /* [npoints]: learned, read singly */
+	unsigned plan_generation;       /* bumped when alone[] changes */
 	uint64_t next_task_id;
 	bool stopping;                  /* no new sessions, tasks cancelled */
 	bool stopped;                   /* executor_stop has run */
@@ -543,6 +544,7 @@ split_block(struct executor *ex, size_t device, struct driver_conn *conn,
 	pthread_mutex_lock(&ex->lock);
 	for (size_t j = 0; j < b->n; j++)
 		ex->alone[pts[b->first + j]] = 1;
+	ex->plan_generation++;
 	pthread_mutex_unlock(&ex->lock);
 	log_event(LOG_WARN, "read_split", "{s:s,s:s,s:s,s:i,s:i}",
 	    "connector", line_id(ex, device), "device", device_id(ex, device),
@@ -945,6 +947,7 @@ executor_new(const struct model *m, const struct executor_params *params,
 	clock_cond_init(&ex->pool_cv);
 	ex->devs = xcalloc(m->ndevices + 1, sizeof *ex->devs);
 	ex->alone = xcalloc(m->npoints + 1, sizeof *ex->alone);
+	ex->plan_generation = 1;
 	ex->lines = xcalloc(m->nconnectors + 1, sizeof *ex->lines);
 	for (size_t i = 0; i < m->nconnectors; i++)
 		ex->lines[i].busy_device = -1;
@@ -1121,6 +1124,17 @@ executor_describe_plan(struct executor *ex, size_t device)
 	plan = readplan_describe(ex->m, device, ex->alone);
 	pthread_mutex_unlock(&ex->lock);
 	return plan;
+}
+
+unsigned
+executor_plan_generation(struct executor *ex)
+{
+	unsigned g;
+
+	pthread_mutex_lock(&ex->lock);
+	g = ex->plan_generation;
+	pthread_mutex_unlock(&ex->lock);
+	return g;
 }
 
 int

@@ -118,6 +118,8 @@ size_t executor_queued(struct executor *ex, size_t device);
  * (malloc'ed).
  */
 char *executor_describe_plan(struct executor *ex, size_t device);
+/* Bumps whenever a learned split changes some plan; starts at 1. */
+unsigned executor_plan_generation(struct executor *ex);
 
 /* Current threads in the pool (rule 8), for tests and the status screen. */
 int executor_threads(struct executor *ex);

@@ -713,25 +713,29 @@ check_spectrum_point_clash(const struct ctx *c, const struct model *m,
 
 /* --- devices.json: events ------------------------------------------------- */
 
-/* Mark the points named in "points"; 1 if present, -1 if any was bad. */
+/*
+ * Mark the entries of one section that the array under key names (mark is
+ * indexed like the section).  1 when the key is present, 0 when absent,
+ * -1 when it or any id in it was bad (reported).
+ */
 static int
-mark_event_points(const struct ctx *c, json_t *o, const char *path,
-    const struct id_index *pts, unsigned char *mark)
+mark_refs(const struct ctx *c, json_t *o, const char *path, const char *key,
+    const struct id_index *ix, enum section sec, unsigned char *mark)
 {
 	char apath[PATH_LEN], epath[PATH_LEN];
 	json_t *a, *v;
 	size_t k;
-	long p;
+	long i;
 	int rc = 1;
 
-	if ((a = cfg_get_typed(c, o, path, "points", OPT, W_ARRAY, apath)) == NULL)
-		return json_object_get(o, "points") ? -1 : 0;
+	if ((a = cfg_get_typed(c, o, path, key, OPT, W_ARRAY, apath)) == NULL)
+		return json_object_get(o, key) ? -1 : 0;
 	json_array_foreach(a, k, v) {
 		jsonpos_path_index(epath, sizeof(epath), apath, k);
-		if ((p = resolve_ref(c, v, epath, pts, SEC_POINTS)) < 0)
+		if ((i = resolve_ref(c, v, epath, ix, sec)) < 0)
 			rc = -1;
 		else
-			mark[p] = 1;
+			mark[i] = 1;
 	}
 	return rc;
 }
@@ -741,47 +745,13 @@ static int
 mark_event_devices(const struct ctx *c, json_t *o, const char *path,
     const struct id_index *devs, const struct model *m, unsigned char *mark)
 {
-	char apath[PATH_LEN], epath[PATH_LEN];
-	json_t *a, *v;
-	size_t k, i;
-	long d;
-	int rc = 1;
+	unsigned char *dmark = xcalloc(m->ndevices + 1, 1);
+	int rc = mark_refs(c, o, path, "devices", devs, SEC_DEVICES, dmark);
 
-	if ((a = cfg_get_typed(c, o, path, "devices", OPT, W_ARRAY, apath)) == NULL)
-		return json_object_get(o, "devices") ? -1 : 0;
-	json_array_foreach(a, k, v) {
-		jsonpos_path_index(epath, sizeof(epath), apath, k);
-		if ((d = resolve_ref(c, v, epath, devs, SEC_DEVICES)) < 0) {
-			rc = -1;
-			continue;
-		}
-		for (i = 0; i < m->npoints; i++)
-			if (m->points[i].device == (size_t)d)
-				mark[i] = 1;
-	}
-	return rc;
-}
-
-/* Mark the spectra named in "spectra"; 1 if present, -1 if any was bad. */
-static int
-mark_event_spectra(const struct ctx *c, json_t *o, const char *path,
-    const struct id_index *spx, unsigned char *mark)
-{
-	char apath[PATH_LEN], epath[PATH_LEN];
-	json_t *a, *v;
-	size_t k;
-	long s;
-	int rc = 1;
-
-	if ((a = cfg_get_typed(c, o, path, "spectra", OPT, W_ARRAY, apath)) == NULL)
-		return json_object_get(o, "spectra") ? -1 : 0;
-	json_array_foreach(a, k, v) {
-		jsonpos_path_index(epath, sizeof(epath), apath, k);
-		if ((s = resolve_ref(c, v, epath, spx, SEC_SPECTRA)) < 0)
-			rc = -1;
-		else
-			mark[s] = 1;
-	}
+	for (size_t i = 0; i < m->npoints; i++)
+		if (dmark[m->points[i].device])
+			mark[i] = 1;
+	free(dmark);
 	return rc;
 }
 
@@ -835,9 +805,9 @@ check_event(const struct ctx *c, json_t *o, const char *path,
 		ev->period_ms = period = n;
 	if (cfg_get_int(c, o, path, "phase_ms", OPT, 0, period - 1, &n) == 1)
 		ev->phase_ms = n;
-	rp = mark_event_points(c, o, path, pts, mark);
+	rp = mark_refs(c, o, path, "points", pts, SEC_POINTS, mark);
 	rd = mark_event_devices(c, o, path, devs, m, mark);
-	rs = mark_event_spectra(c, o, path, spx, smark);
+	rs = mark_refs(c, o, path, "spectra", spx, SEC_SPECTRA, smark);
 	collect_marked(ev, mark, m->npoints);
 	collect_marked_spectra(ev, smark, m->nspectra);
 	free(mark);

@@ -306,7 +306,8 @@ time_or_null(int64_t us)
 }
 
 char *
-snapshot_to_json(const struct snapshot *snap)
+snapshot_to_json(const struct snapshot *snap, const char *mode,
+    const char *spool_path)
 {
 	const struct model *m = snap->model;
 	json_t *root, *devices, *points;
@@ -366,6 +367,10 @@ snapshot_to_json(const struct snapshot *snap)
 	    "points", points);
 	if (root == NULL)
 		return NULL;
+	if (mode != NULL)
+		json_object_set_new(root, "mode", json_string(mode));
+	if (spool_path != NULL)
+		json_object_set_new(root, "spool_path", json_string(spool_path));
 	out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return out;

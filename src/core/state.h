@@ -98,7 +98,11 @@ void state_copy(struct state *st, struct snapshot *snap);
 uint64_t state_version(struct state *st);
 void snapshot_free(struct snapshot *snap);
 
-/* The snapshot as a JSON object (malloc'ed string), for status and the spool. */
-char *snapshot_to_json(const struct snapshot *snap);
+/*
+ * The snapshot as a JSON object (malloc'ed string), for status and the
+ * spool; mode ("console", "run") and spool_path are added when not NULL.
+ */
+char *snapshot_to_json(const struct snapshot *snap, const char *mode,
+    const char *spool_path);
 
 #endif

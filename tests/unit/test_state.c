@@ -117,7 +117,7 @@ test_snapshot_json(void **state)
 	state_record_poll(st, 0, &r, 1);
 	state_set_spool(st, 10, 2, 1763701268000000, 1 << 20);
 	state_copy(st, &snap);
-	s = snapshot_to_json(&snap);
+	s = snapshot_to_json(&snap, NULL, NULL);
 	assert_non_null(s);
 	root = json_loads(s, 0, NULL);
 	assert_non_null(root);
