@@ -748,8 +748,10 @@ mark_event_devices(const struct ctx *c, json_t *o, const char *path,
 	unsigned char *dmark = xcalloc(m->ndevices + 1, 1);
 	int rc = mark_refs(c, o, path, "devices", devs, SEC_DEVICES, dmark);
 
+	/* A point whose own device did not resolve has no valid index. */
 	for (size_t i = 0; i < m->npoints; i++)
-		if (dmark[m->points[i].device])
+		if (m->points[i].device < m->ndevices &&
+		    dmark[m->points[i].device])
 			mark[i] = 1;
 	free(dmark);
 	return rc;
