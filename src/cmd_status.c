@@ -80,6 +80,63 @@ device_state_text(const char *name)
 	return _("Idle");
 }
 
+static long long
+int_of(json_t *obj, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(obj, key));
+}
+
+static void
+print_spool(json_t *spool, double free_gib, bool disk_low)
+{
+	printf(_("Backlog:    %lld sample(s), %lld error record(s), %lld "
+	    "spectra\n"), int_of(spool, "samples"), int_of(spool, "errors"),
+	    int_of(spool, "spectra"));
+	if (*str_or(spool, "oldest", "") != '\0')
+		printf(_("Oldest:     %s\n"), str_or(spool, "oldest", ""));
+	printf(_("Disk free:  %.1f GiB%s\n"), free_gib, disk_low ?
+	    _(" (LOW: below storage.min_free_mb)") : "");
+	if (int_of(spool, "purged_rows") > 0)
+		printf(_("Purged:     %lld record(s) never uploaded, older than "
+		    "the retention (last %s)\n"), int_of(spool, "purged_rows"),
+		    str_or(spool, "last_purge", "?"));
+	if (int_of(spool, "dropped_rows") > 0)
+		printf(_("Spool full: %lld oldest record(s) dropped to keep the "
+		    "newest (last %s)\n"), int_of(spool, "dropped_rows"),
+		    str_or(spool, "last_full", "?"));
+}
+
+static void
+print_historian(json_t *h)
+{
+	const char *state = str_or(h, "state", "unknown");
+
+	printf(_("Historian:  %s"), link_text(state, true));
+	if (*str_or(h, "server", "") != '\0')
+		printf(" (%s)", str_or(h, "server", ""));
+	putchar('\n');
+	if (strcmp(state, "not_configured") == 0)
+		return;
+	if (*str_or(h, "last_error", "") != '\0')
+		printf(_("  last error: %s (%s)\n"), str_or(h, "last_error", ""),
+		    str_or(h, "last_error_at", "?"));
+	if (*str_or(h, "next_retry", "") != '\0' && strcmp(state, "down") == 0)
+		printf(_("  next try:   %s\n"), str_or(h, "next_retry", ""));
+	printf(_("  uploaded:   %lld row(s) in %lld upload(s) since start, "
+	    "%.0f rows/s"), int_of(h, "uploaded_rows"), int_of(h, "uploads"),
+	    json_real_value(json_object_get(h, "rows_per_s")));
+	if (int_of(h, "recovered_rows") > 0)
+		printf(_(", %lld found already committed"),
+		    int_of(h, "recovered_rows"));
+	putchar('\n');
+	if (int_of(h, "drain_total") > 0)
+		printf(_("  draining:   %lld of %lld row(s) (%lld%%)\n"),
+		    int_of(h, "drain_done"), int_of(h, "drain_total"),
+		    100 * int_of(h, "drain_done") / int_of(h, "drain_total"));
+	printf(_("  schema:     version %lld (this console needs %lld)\n"),
+	    int_of(h, "schema_version"), int_of(h, "schema_wanted"));
+}
+
 static void
 print_text(json_t *st, bool running, double age_s, long pid,
     const char *only)
@@ -100,12 +157,9 @@ print_text(json_t *st, bool running, double age_s, long pid,
 		printf(_("Engine:     not running; last state published %.0f s "
 		    "ago by pid %ld\n"), age_s, pid);
 	printf(_("Spool:      %s\n"), str_or(st, "spool_path", "?"));
-	printf(_("Backlog:    %lld sample(s), %lld error record(s)\n"),
-	    (long long)json_integer_value(json_object_get(spool, "samples")),
-	    (long long)json_integer_value(json_object_get(spool, "errors")));
-	printf(_("Disk free:  %.1f GiB\n"), free_gib);
-	printf(_("Historian:  %s\n"), link_text(str_or(st, "historian",
-	    "unknown"), true));
+	print_spool(spool, free_gib, json_is_true(json_object_get(st,
+	    "disk_low")));
+	print_historian(json_object_get(st, "historian"));
 	printf(_("Inference:  %s\n"), link_text(str_or(st, "inference",
 	    "unknown"), false));
 	printf(_("Collected:  %lld sample(s), %lld error(s) since start\n"),

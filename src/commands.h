@@ -16,13 +16,15 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAILURE_ = 1,
 	EXIT_USAGE = 2,
-	EXIT_NOT_RUNNING = 3
+	EXIT_NOT_RUNNING = 3,
+	EXIT_SCHEMA = 4         /* db status: migrations pending or changed */
 };
 
 int cmd_console(const struct options *o);
 int cmd_run(const struct options *o);
 int cmd_check_config(const struct options *o);
 int cmd_status(const struct options *o);
+int cmd_db(const struct options *o);
 
 /*
  * Load and validate the configuration of o; print every error to stderr

@@ -37,9 +37,11 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "engine.h"
+#include "historian/uploader.h"
 #include "store/spool.h"
 
 #define HOUSEKEEPING_MS 1000
+#define RETENTION_EVERY_MS (INT64_C(86400) * 1000)
 
 struct engine {
 	const struct model *m;
@@ -55,6 +57,10 @@ struct engine {
 	const char *mode;
 	int lock_fd;
 	struct spool *spool;
+	struct uploader *uploader;      /* NULL: no historian configured */
+	int64_t next_retention_ms;      /* monotonic */
+	bool disk_low;
+	int64_t full_events_seen;
 	struct state *state;
 	struct cmdq *cmdq;
 	struct driver *drv;
@@ -399,10 +405,73 @@ run_command(struct engine *e, const struct command *c)
 	free(pts);
 }
 
+/*
+ * Retention of the spool: records older than storage.retention_days go,
+ * uploaded or not (uploaded ones are already gone), at start and daily.
+ * Every purge that removed records is a warning: that data never reached
+ * the historian.
+ */
+static void
+purge_old(struct engine *e)
+{
+	int64_t now = clock_real_us(clock_real()), purged = 0;
+	int64_t keep_us = e->m->app.storage.retention_ms * 1000;
+
+	if (spool_purge_older(e->spool, now - keep_us, now, &purged) != 0) {
+		log_event(LOG_ERROR, "spool_purge_failed", "{s:s}", "error",
+		    spool_last_error(e->spool));
+		return;
+	}
+	if (purged > 0)
+		log_event(LOG_WARN, "spool_purged", "{s:I,s:f,s:s}",
+		    "rows", (json_int_t)purged, "retention_days",
+		    (double)e->m->app.storage.retention_ms / 86400000.0,
+		    "reason", "never uploaded, older than the retention");
+}
+
+/* The spool's file system below storage.min_free_mb: an alarm, logged once. */
+static void
+check_disk(struct engine *e, int64_t free_bytes,
+    const struct spool_counts *c)
+{
+	bool low = free_bytes >= 0 &&
+	    free_bytes < e->m->app.storage.min_free_bytes;
+
+	if (low != e->disk_low) {
+		const struct storage_config *sc = &e->m->app.storage;
+		struct spool_options o = { .sync_full = sc->sync_full,
+		    .max_bytes = sc->max_bytes };
+
+		/*
+		 * Low on disk: the spool stops growing where it is, so that
+		 * new records take the place of the oldest (spool_put drops
+		 * them when full) before the file system itself is full.
+		 */
+		if (low && (o.max_bytes == 0 || o.max_bytes > c->file_bytes))
+			o.max_bytes = c->file_bytes;
+		if (spool_set_options(e->spool, &o) != 0)
+			log_event(LOG_ERROR, "spool_options_failed", "{s:s}",
+			    "error", spool_last_error(e->spool));
+		log_event(low ? LOG_WARN : LOG_INFO,
+		    low ? "spool_disk_low" : "spool_disk_ok", "{s:I,s:I,s:I}",
+		    "free_bytes", (json_int_t)free_bytes, "min_free_bytes",
+		    (json_int_t)e->m->app.storage.min_free_bytes,
+		    "spool_bytes", (json_int_t)c->file_bytes);
+	}
+	e->disk_low = low;
+	if (c->full_events != e->full_events_seen) {
+		log_event(LOG_WARN, "spool_full", "{s:I,s:I}", "dropped_rows",
+		    (json_int_t)c->dropped_rows, "full_events",
+		    (json_int_t)c->full_events);
+		e->full_events_seen = c->full_events;
+	}
+}
+
 static void
 publish(struct engine *e)
 {
 	struct spool_counts counts = { 0 };
+	int64_t free_bytes;
 	struct snapshot snap = { 0 };
 	struct scheduler_stats st;
 	char *json;
@@ -424,8 +493,9 @@ publish(struct engine *e)
 		}
 	}
 	spool_counts(e->spool, &counts);
-	state_set_spool(e->state, counts.samples, counts.errors,
-	    counts.oldest_us, disk_free_bytes(e->state_dir));
+	free_bytes = disk_free_bytes(e->spool_path);
+	check_disk(e, free_bytes, &counts);
+	state_set_spool(e->state, &counts, free_bytes, e->disk_low);
 	state_copy(e->state, &snap);
 	/* Who publishes goes in too, so status can tell console from run. */
 	json = snapshot_to_json(&snap, e->mode, e->spool_path);
@@ -454,6 +524,10 @@ housekeeper_main(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		if (stop)
 			break;
+		if (now >= e->next_retention_ms) {
+			purge_old(e);
+			e->next_retention_ms = now + RETENTION_EVERY_MS;
+		}
 		if (now >= next) {
 			publish(e);
 			next = now + HOUSEKEEPING_MS;
@@ -462,6 +536,32 @@ housekeeper_main(void *arg)
 			run_command(e, &c);
 	}
 	return NULL;
+}
+
+/*
+ * Durability and size of the spool from app.json, and the stale upload
+ * marks of a previous run cleared: this engine owns the spool now.
+ */
+static int
+open_spool_options(struct engine *e, char *err, size_t errlen)
+{
+	const struct storage_config *sc = &e->m->app.storage;
+	struct spool_options o = { .sync_full = sc->sync_full,
+	    .max_bytes = sc->max_bytes };
+	int stale;
+
+	if (spool_set_options(e->spool, &o) != 0) {
+		snprintf(err, errlen, "%s", spool_last_error(e->spool));
+		return -1;
+	}
+	if ((stale = spool_upload_reset(e->spool)) < 0) {
+		snprintf(err, errlen, "%s", spool_last_error(e->spool));
+		return -1;
+	}
+	if (stale > 0)
+		log_event(LOG_INFO, "spool_marks_cleared", "{s:i}", "uploads",
+		    stale);
+	return 0;
 }
 
 /* Take the state dir's lock; on failure say who holds it. */
@@ -559,6 +659,11 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		engine_free(e);
 		return NULL;
 	}
+	if (open_spool_options(e, err, errlen) != 0) {
+		log_close();
+		engine_free(e);
+		return NULL;
+	}
 	e->state = state_new(e->m);
 	e->cmdq = cmdq_new();
 	log_event(LOG_INFO, "engine_start", "{s:s,s:s,s:s,s:I,s:I,s:I,s:i,"
@@ -571,7 +676,15 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	    "threads", d->threads);
 
 	e->drv = driver_modbus_new();
+	{
+		struct spool_counts c = { 0 };
+
+		spool_counts(e->spool, &c);
+		e->full_events_seen = c.full_events;
+	}
 	start_collection(e, NULL, NULL);
+	if (e->m->app.historian_conninfo[0] != '\0')
+		e->uploader = uploader_start(&e->m->app, e->spool, e->state);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_create(&e->housekeeper, NULL, housekeeper_main, e);
@@ -611,6 +724,9 @@ engine_stop(struct engine *e)
 	cmdq_interrupt(e->cmdq);
 	pthread_join(e->housekeeper, NULL);
 	stop_collection(e, &st);
+	/* Collection has stopped; an upload in flight is abandoned. */
+	uploader_stop(e->uploader);
+	e->uploader = NULL;
 	state_set_scheduler(e->state, st.ticks, st.coalesced, st.missed);
 	executor_free(e->ex);
 	e->ex = NULL;

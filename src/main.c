@@ -26,6 +26,7 @@ static const struct command_entry command_table[] = {
 	{ "run", cmd_run },
 	{ "check-config", cmd_check_config },
 	{ "status", cmd_status },
+	{ "db", cmd_db },
 };
 
 struct model *

@@ -20,7 +20,7 @@
 #include "core/i18n.h"
 #include "options.h"
 
-enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL };
+enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
@@ -31,6 +31,7 @@ static const struct option long_options[] = {
 	{ "hard-error", required_argument, NULL, 'd' },
 	{ "threads", required_argument, NULL, 't' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "yes", no_argument, NULL, OPT_YES },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -49,7 +50,11 @@ options_usage(FILE *fp)
 	    "                  logging JSON lines to stderr\n"
 	    "  check-config    validate app.json and devices.json; list every error\n"
 	    "  status [DEVICE] report on the running console from its spool;\n"
-	    "                  with a device, its detail and Modbus read plan\n\n"));
+	    "                  with a device, its detail and Modbus read plan\n"
+	    "  db status       the historian's schema version and migrations\n"
+	    "  db migrate      apply the pending historian migrations\n"
+	    "  db down N --yes roll the historian schema back to version N\n"
+	    "                  (drops the newer tables and their data)\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"
@@ -59,7 +64,9 @@ options_usage(FILE *fp)
 	    "  -r, --retries=N        failed connects before HardError (default 3)\n"
 	    "  -d, --hard-error=SEC   length of a HardError period (default 300)\n"
 	    "  -t, --threads=N        most executor threads (default 512)\n"
-	    "      --json             machine-readable output (check-config, status)\n"
+	    "      --json             machine-readable output (check-config, status,\n"
+	    "                         db status)\n"
+	    "      --yes              confirm a destructive command (db down)\n"
 	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
 	    "      --log-level=LEVEL  debug, info (default), warn or error; debug\n"
 	    "                         adds task_start and task_done for every task\n"
@@ -70,7 +77,8 @@ options_usage(FILE *fp)
 	    "$XDG_STATE_HOME/jope-smb (~/.local/state/jope-smb).\n"),
 	    SYSCONFDIR);
 	fprintf(fp, _("Exit status: 0 success, 1 failure (invalid configuration, "
-	    "engine error),\n2 usage error, 3 status: no engine running.\n"));
+	    "engine error,\nhistorian unreachable), 2 usage error, 3 status: no "
+	    "engine running,\n4 db status: migrations pending or changed.\n"));
 }
 
 static int
@@ -153,6 +161,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case 't': rc = parse_count(optarg, "--threads", 1, 4096,
 		    &o->threads); break;
 		case OPT_JSON: o->json = true; break;
+		case OPT_YES: o->yes = true; break;
 		case OPT_LOG_LEVEL:
 			rc = parse_log_level(optarg, &o->log_level);
 			break;

@@ -22,6 +22,7 @@ struct options {
 	int64_t hard_error_ms;      /* -d seconds */
 	int threads;                /* -t count */
 	bool json;                  /* --json */
+	bool yes;                   /* --yes: confirm a destructive command */
 	int log_level;              /* --log-level: enum log_level */
 	int duration_s;             /* run --duration N (0 = until signalled) */
 	const char *command;        /* subcommand, default "console" */

@@ -282,10 +282,11 @@ link_label(enum link_state s)
 }
 
 /* A bar of items fitted by layout_status, drawn left to right. */
-#define BAR_MAX 6
+#define BAR_MAX 7
 struct bar {
 	char long_text[BAR_MAX][192], short_text[BAR_MAX][192];
 	struct status_item item[BAR_MAX];
+	int role[BAR_MAX];              /* enum theme_role, 0: the bar's own */
 	size_t n;
 };
 
@@ -301,7 +302,16 @@ bar_add(struct bar *b, int priority, const char *long_text,
 	b->item[b->n].long_w = text_width(b->long_text[b->n]);
 	b->item[b->n].short_w = text_width(b->short_text[b->n]);
 	b->item[b->n].priority = priority;
+	b->role[b->n] = 0;
 	b->n++;
+}
+
+/* The last item added is drawn in role instead of the bar's colours. */
+static void
+bar_role(struct bar *b, int role)
+{
+	if (b->n > 0)
+		b->role[b->n - 1] = role;
 }
 
 /* Draw the fitted items from x; returns the column after the last one. */
@@ -320,7 +330,8 @@ bar_draw(struct bar *b, int y, int x, int width, attr_t attr)
 		t = b->item[i].fit == STATUS_LONG ? b->long_text[i] :
 		    b->short_text[i];
 		w = text_width(t);
-		draw_text(stdscr, y, x, w, attr, ALIGN_LEFT, t);
+		draw_text(stdscr, y, x, w, b->role[i] != 0 ?
+		    theme_attr((enum theme_role)b->role[i]) : attr, ALIGN_LEFT, t);
 		x += w + sep;
 	}
 	return x;
@@ -356,14 +367,77 @@ draw_header(struct app *a, const struct rect *r, int64_t now)
 	bar_draw(&b, r->y, r->x + 1, r->w - cw - 3, theme_attr(ROLE_HEADER));
 }
 
+/*
+ * Historian: up, draining with its progress, or down with the reason and
+ * the next attempt.
+ */
+static void
+draw_historian(struct bar *b, const struct app_config *app,
+    const struct snapshot *s, int64_t now)
+{
+	const struct historian_status *h = &s->hist;
+	char t1[192], t2[192];
+
+	if (app->historian_conninfo[0] == '\0') {
+		bar_add(b, 4, _("Historian: local store only"),
+		    _("Historian: local"));
+		return;
+	}
+	if (s->historian == LINK_UP && h->drain_total > 0) {
+		int pct = (int)(100 * h->drain_done / h->drain_total);
+
+		snprintf(t1, sizeof t1, _("Historian: draining %d%% "
+		    "(%.0f rows/s)"), pct, h->rows_per_s);
+		snprintf(t2, sizeof t2, _("Historian: %d%%"), pct);
+		bar_add(b, 4, t1, t2);
+		bar_role(b, ROLE_WARN);
+	} else if (s->historian == LINK_DOWN) {
+		long retry = h->next_retry_us > now ?
+		    (long)((h->next_retry_us - now + 999999) / 1000000) : 0;
+
+		snprintf(t1, sizeof t1, _("Historian: down, retry in %ld s: %s"),
+		    retry, h->last_error);
+		snprintf(t2, sizeof t2, _("Historian: down"));
+		bar_add(b, 4, t1, t2);
+		bar_role(b, ROLE_BAD);
+	} else {
+		snprintf(t1, sizeof t1, _("Historian: %s"),
+		    link_label(s->historian));
+		bar_add(b, 4, t1, NULL);
+	}
+}
+
+/* Records lost to a full spool or to retention: the operator must know. */
+static void
+draw_spool_alarm(struct bar *b, const struct snapshot *s)
+{
+	char t1[192], t2[192];
+
+	if (s->spool.dropped_rows > 0) {
+		snprintf(t1, sizeof t1, _("Spool full: %lld oldest rows dropped"),
+		    (long long)s->spool.dropped_rows);
+		snprintf(t2, sizeof t2, _("Spool full"));
+		bar_add(b, 6, t1, t2);
+		bar_role(b, ROLE_BAD);
+	} else if (s->spool.purged_rows > 0) {
+		snprintf(t1, sizeof t1, _("Purged: %lld rows never uploaded"),
+		    (long long)s->spool.purged_rows);
+		snprintf(t2, sizeof t2, _("Purged: %lld"),
+		    (long long)s->spool.purged_rows);
+		bar_add(b, 6, t1, t2);
+		bar_role(b, ROLE_WARN);
+	}
+}
+
 static void
 draw_status(struct app *a, const struct rect *r, int64_t now)
 {
 	const struct app_config *app = &a->snap.model->app;
 	const struct snapshot *s = &a->snap;
 	struct bar b;
-	char t1[192], t2[192], num[32];
-	long long backlog = (long long)(s->spool_samples + s->spool_errors);
+	char t1[192], t2[192], num[32], age[32];
+	long long backlog = (long long)(s->spool.rows[SPOOL_SAMPLES] +
+	    s->spool.rows[SPOOL_ERRORS] + s->spool.rows[SPOOL_SPECTRA]);
 	enum link_state inf = app->inference_endpoint[0] == '\0' ?
 	    LINK_NOT_CONFIGURED : s->inference;
 
@@ -376,22 +450,25 @@ draw_status(struct app *a, const struct rect *r, int64_t now)
 	snprintf(t2, sizeof t2, _("Inference: %s"),
 	    inf == LINK_NOT_CONFIGURED ? _("off") : link_label(inf));
 	bar_add(&b, 2, t1, t2);
-	if (app->historian_conninfo[0] == '\0') {
-		bar_add(&b, 4, _("Historian: local store only"),
-		    _("Historian: local"));
-	} else {
-		snprintf(t1, sizeof t1, _("Historian: %s"),
-		    link_label(s->historian));
-		bar_add(&b, 4, t1, NULL);
-	}
+	draw_historian(&b, app, s, now);
 	format_bytes(num, sizeof num, disk_free(a, now));
 	snprintf(t1, sizeof t1, _("Disk free: %s"), num);
 	snprintf(t2, sizeof t2, _("Disk: %s"), num);
 	bar_add(&b, 3, t1, t2);
-	snprintf(t1, sizeof t1, ngettext("Spool: %lld row waiting",
-	    "Spool: %lld rows waiting", (unsigned long)backlog), backlog);
+	if (s->disk_low)
+		bar_role(&b, ROLE_BAD);
+	if (s->spool_oldest_us > 0) {
+		format_age(age, sizeof age, now - s->spool_oldest_us);
+		snprintf(t1, sizeof t1, ngettext("Spool: %lld row waiting, "
+		    "oldest %s", "Spool: %lld rows waiting, oldest %s",
+		    (unsigned long)backlog), backlog, age);
+	} else
+		snprintf(t1, sizeof t1, ngettext("Spool: %lld row waiting",
+		    "Spool: %lld rows waiting", (unsigned long)backlog),
+		    backlog);
 	snprintf(t2, sizeof t2, _("Spool: %lld"), backlog);
 	bar_add(&b, 1, t1, t2);
+	draw_spool_alarm(&b, s);
 	snprintf(t1, sizeof t1, _("Operator: %s"),
 	    a->cfg->operator_name != NULL ? a->cfg->operator_name : "?");
 	bar_add(&b, 5, t1, NULL);

@@ -284,35 +284,72 @@ conninfo_has_password(const char *s)
 static void
 check_historian(const struct ctx *c, json_t *root, struct app_config *app)
 {
-	static const char *const keys[] = { "conninfo", NULL };
+	static const char *const keys[] = { "conninfo", "password_file",
+	    "batch_rows", "retry_min_s", "retry_max_s", "timeout_s",
+	    "retention_years", NULL };
+	struct historian_config *h = &app->historian;
 	char path[PATH_LEN], cpath[PATH_LEN];
 	json_t *o = cfg_get_typed(c, root, "$", "historian", OPT, W_OBJECT, path);
+	long long n;
+	double s;
 
 	if (o == NULL)
 		return;
 	cfg_check_keys(c, o, path, keys);
+	cfg_get_string(c, o, path, "password_file", OPT | NONEMPTY,
+	    h->password_file, sizeof(h->password_file));
+	if (cfg_get_int(c, o, path, "batch_rows", OPT, 1, 1000000, &n) == 1)
+		h->batch_rows = n;
+	if (cfg_get_number(c, o, path, "retry_min_s", OPT, 0.01, 3600, &s) == 1)
+		h->retry_min_ms = (int64_t)(s * 1000.0 + 0.5);
+	if (cfg_get_number(c, o, path, "retry_max_s", OPT, 0.01, 3600, &s) == 1)
+		h->retry_max_ms = (int64_t)(s * 1000.0 + 0.5);
+	if (cfg_get_number(c, o, path, "timeout_s", OPT, 0.1, 3600, &s) == 1)
+		h->timeout_ms = (int64_t)(s * 1000.0 + 0.5);
+	if (cfg_get_int(c, o, path, "retention_years", OPT, 1, 100, &n) == 1)
+		h->retention_years = (int)n;
+	if (h->retry_max_ms < h->retry_min_ms) {
+		jsonpos_path_key(cpath, sizeof(cpath), path, "retry_max_s");
+		cfg_report(c, cpath, JSONPOS_VALUE,
+		    _("must not be less than retry_min_s"));
+	}
 	if (cfg_get_string(c, o, path, "conninfo", OPT, app->historian_conninfo,
 	    sizeof(app->historian_conninfo)) != 1)
 		return;
 	if (conninfo_has_password(app->historian_conninfo)) {
 		jsonpos_path_key(cpath, sizeof(cpath), path, "conninfo");
 		cfg_report(c, cpath, JSONPOS_VALUE, _("must not contain a password: "
-		    "give it through PGPASSFILE or the environment"));
+		    "give it in password_file, PGPASSFILE or PGPASSWORD"));
 	}
 }
 
 static void
 check_storage(const struct ctx *c, json_t *root, struct app_config *app)
 {
-	static const char *const keys[] = { "spool", NULL };
+	static const char *const keys[] = { "spool", "durability",
+	    "retention_days", "max_mb", "min_free_mb", NULL };
+	static const char *const durability[] = { "full", "normal", NULL };
+	struct storage_config *st = &app->storage;
 	char path[PATH_LEN];
 	json_t *o = cfg_get_typed(c, root, "$", "storage", OPT, W_OBJECT, path);
+	double d;
+	int k;
 
 	if (o == NULL)
 		return;
 	cfg_check_keys(c, o, path, keys);
 	cfg_get_string(c, o, path, "spool", NONEMPTY, app->storage_path,
 	    sizeof(app->storage_path));
+	if (cfg_get_enum(c, o, path, "durability", OPT, durability, &k) == 1)
+		st->sync_full = k == 0;
+	/* Fractions of a day are allowed: tests and trials use minutes. */
+	if (cfg_get_number(c, o, path, "retention_days", OPT, 0.0001, 3650,
+	    &d) == 1)
+		st->retention_ms = (int64_t)(d * 86400000.0 + 0.5);
+	if (cfg_get_number(c, o, path, "max_mb", OPT, 0, 1048576, &d) == 1)
+		st->max_bytes = (int64_t)(d * 1048576.0);
+	if (cfg_get_number(c, o, path, "min_free_mb", OPT, 0, 1048576, &d) == 1)
+		st->min_free_bytes = (int64_t)(d * 1048576.0);
 }
 
 static void
@@ -341,6 +378,15 @@ set_app_defaults(struct app_config *app)
 {
 	str_copy(app->theme, "dark", sizeof(app->theme));
 	str_copy(app->storage_path, "spool.db", sizeof(app->storage_path));
+	app->historian.batch_rows = 20000;
+	app->historian.retry_min_ms = 1000;
+	app->historian.retry_max_ms = 60000;
+	app->historian.timeout_ms = 30000;
+	app->historian.retention_years = 7;
+	app->storage.sync_full = true;
+	app->storage.retention_ms = INT64_C(90) * 86400000;
+	app->storage.max_bytes = 0;
+	app->storage.min_free_bytes = INT64_C(256) * 1048576;
 	app->executor.keep_alive_ms = 10000;
 	app->executor.guard_ms = 20000;
 	app->executor.retries = 3;

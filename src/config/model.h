@@ -10,6 +10,7 @@
 #ifndef JOPE_MODEL_H
 #define JOPE_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,6 +143,24 @@ struct executor_defaults {
 	int threads;                /* -t, default 512 */
 };
 
+/* app.json "historian": where and how the uploader forwards the spool. */
+struct historian_config {
+	char password_file[MODEL_TEXT_MAX]; /* "" = PGPASSWORD/PGPASSFILE */
+	int64_t batch_rows;         /* samples per upload transaction */
+	int64_t retry_min_ms;       /* reconnect backoff, doubling ... */
+	int64_t retry_max_ms;       /* ... up to this */
+	int64_t timeout_ms;         /* connect and each request */
+	int retention_years;        /* samples kept in the historian */
+};
+
+/* app.json "storage": the spool. */
+struct storage_config {
+	bool sync_full;             /* "durability": "full" (default) or "normal" */
+	int64_t retention_ms;       /* purge older records, default 90 days */
+	int64_t max_bytes;          /* largest spool file, 0 = the disk */
+	int64_t min_free_bytes;     /* alarm below this free disk space */
+};
+
 struct app_config {
 	char site[MODEL_NAME_MAX];
 	char console_id[MODEL_ID_MAX];
@@ -150,6 +169,8 @@ struct app_config {
 	char inference_endpoint[MODEL_TEXT_MAX];  /* "" = not configured */
 	char historian_conninfo[MODEL_TEXT_MAX];  /* "" = local store only */
 	char storage_path[MODEL_TEXT_MAX];        /* spool file; relative to state dir */
+	struct historian_config historian;
+	struct storage_config storage;
 	struct executor_defaults executor;
 };
 

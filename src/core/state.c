@@ -171,14 +171,26 @@ state_record_poll(struct state *st, size_t device,
 }
 
 void
-state_set_spool(struct state *st, int64_t samples, int64_t errors,
-    int64_t oldest_us, int64_t disk_free)
+state_set_spool(struct state *st, const struct spool_counts *c,
+    int64_t disk_free, bool disk_low)
 {
 	pthread_mutex_lock(&st->lock);
-	st->cur.spool_samples = samples;
-	st->cur.spool_errors = errors;
-	st->cur.spool_oldest_us = oldest_us;
+	st->cur.spool = *c;
+	st->cur.spool_samples = c->samples;
+	st->cur.spool_errors = c->errors;
+	st->cur.spool_oldest_us = c->oldest_us;
 	st->cur.disk_free_bytes = disk_free;
+	st->cur.disk_low = disk_low;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+state_set_historian(struct state *st, const struct historian_status *h)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.hist = *h;
+	st->cur.historian = h->link;
 	changed(st);
 	pthread_mutex_unlock(&st->lock);
 }
@@ -305,6 +317,48 @@ time_or_null(int64_t us)
 	return json_string(buf);
 }
 
+static json_t *
+spool_to_json(const struct spool_counts *c)
+{
+	return json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:o,s:I,s:I,s:o,s:I}",
+	    "samples", (json_int_t)c->rows[SPOOL_SAMPLES],
+	    "errors", (json_int_t)c->rows[SPOOL_ERRORS],
+	    "spectra", (json_int_t)c->rows[SPOOL_SPECTRA],
+	    "oldest", time_or_null(c->oldest_us),
+	    "marked", (json_int_t)c->marked,
+	    "purged_rows", (json_int_t)c->purged_rows,
+	    "purge_events", (json_int_t)c->purge_events,
+	    "last_purge", time_or_null(c->last_purge_us),
+	    "dropped_rows", (json_int_t)c->dropped_rows,
+	    "full_events", (json_int_t)c->full_events,
+	    "last_full", time_or_null(c->last_full_us),
+	    "file_bytes", (json_int_t)c->file_bytes);
+}
+
+static json_t *
+historian_to_json(const struct snapshot *snap)
+{
+	const struct historian_status *h = &snap->hist;
+
+	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:f,s:I,"
+	    "s:I,s:i,s:i}",
+	    "state", link_state_name(snap->historian),
+	    "server", h->server,
+	    "last_error", h->last_error,
+	    "last_error_at", time_or_null(h->last_error_us),
+	    "connected_since", time_or_null(h->connected_us),
+	    "next_retry", time_or_null(h->next_retry_us),
+	    "last_upload", time_or_null(h->last_upload_us),
+	    "uploads", (json_int_t)h->uploads,
+	    "uploaded_rows", (json_int_t)h->uploaded_rows,
+	    "recovered_rows", (json_int_t)h->recovered_rows,
+	    "rows_per_s", h->rows_per_s,
+	    "drain_total", (json_int_t)h->drain_total,
+	    "drain_done", (json_int_t)h->drain_done,
+	    "schema_version", h->schema_version,
+	    "schema_wanted", h->schema_wanted);
+}
+
 char *
 snapshot_to_json(const struct snapshot *snap, const char *mode,
     const char *spool_path)
@@ -344,19 +398,18 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 		    "quality", p->quality,
 		    "ts", time_or_null(p->ts_us)));
 	}
-	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:{s:I,s:I,s:o},s:I,s:s,"
-	    "s:s,s:I,s:I,s:{s:I,s:I,s:I},s:o,s:o}",
+	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:o,s:I,s:b,s:o,s:s,s:I,"
+	    "s:I,s:{s:I,s:I,s:I},s:o,s:o}",
 	    "site", m->app.site,
 	    "console_id", m->app.console_id,
 	    "version", (json_int_t)snap->version,
 	    "config_generation", (int)snap->config_generation,
 	    "config_status", snap->config_status,
 	    "started", time_or_null(snap->started_us),
-	    "spool", "samples", (json_int_t)snap->spool_samples,
-	    "errors", (json_int_t)snap->spool_errors,
-	    "oldest", time_or_null(snap->spool_oldest_us),
+	    "spool", spool_to_json(&snap->spool),
 	    "disk_free_bytes", (json_int_t)snap->disk_free_bytes,
-	    "historian", link_state_name(snap->historian),
+	    "disk_low", snap->disk_low,
+	    "historian", historian_to_json(snap),
 	    "inference", link_state_name(snap->inference),
 	    "samples_total", (json_int_t)snap->samples_total,
 	    "errors_total", (json_int_t)snap->errors_total,

@@ -16,6 +16,7 @@
 
 #include "collect/executor.h"
 #include "config/model.h"
+#include "store/spool.h"
 
 struct point_state {
 	bool has_value;
@@ -39,6 +40,23 @@ struct device_state {
 enum link_state { LINK_NOT_CONFIGURED, LINK_UNKNOWN, LINK_UP, LINK_DEGRADED, LINK_DOWN };
 const char *link_state_name(enum link_state s);
 
+/* The historian link as the uploader sees it (historian/uploader.c). */
+struct historian_status {
+	enum link_state link;
+	char server[128];               /* host:port/db, "" before a connect */
+	char last_error[256];           /* "" none since the last success */
+	int64_t last_error_us;
+	int64_t connected_us;           /* since when, 0 when not connected */
+	int64_t next_retry_us;          /* next connect attempt when down */
+	int64_t last_upload_us;
+	uint64_t uploads, uploaded_rows;        /* since start */
+	uint64_t recovered_rows;        /* found committed after a lost ack */
+	double rows_per_s;              /* recent upload rate */
+	int64_t drain_total;            /* backlog when a drain began, 0 none */
+	int64_t drain_done;             /* rows uploaded in that drain */
+	int schema_version, schema_wanted;
+};
+
 struct snapshot {
 	uint64_t version;
 	const struct model *model;      /* owned by the engine, immutable */
@@ -47,8 +65,11 @@ struct snapshot {
 	struct device_state *devices;   /* [ndevices] */
 	struct point_state *points;     /* [npoints] */
 	int64_t spool_samples, spool_errors, spool_oldest_us;
+	struct spool_counts spool;      /* all the spool's figures */
 	int64_t disk_free_bytes;        /* spool's file system, -1 unknown */
+	bool disk_low;                  /* below storage.min_free_mb */
 	enum link_state historian, inference;
+	struct historian_status hist;
 	uint64_t samples_total, errors_total;
 	uint64_t ticks, coalesced, missed;      /* scheduler */
 	unsigned config_generation;     /* bumps on every applied reload */
@@ -71,8 +92,9 @@ void state_set_device_conn(struct state *st, size_t device,
     enum device_conn_state conn, const struct collect_error *err);
 void state_record_poll(struct state *st, size_t device,
     const struct point_result *r, size_t n);
-void state_set_spool(struct state *st, int64_t samples, int64_t errors,
-    int64_t oldest_us, int64_t disk_free);
+void state_set_spool(struct state *st, const struct spool_counts *c,
+    int64_t disk_free, bool disk_low);
+void state_set_historian(struct state *st, const struct historian_status *h);
 void state_set_links(struct state *st, enum link_state historian,
     enum link_state inference);
 

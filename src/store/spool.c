@@ -11,8 +11,9 @@
  * record acknowledged by spool_put() (it returned 0) survives kill -9 of the
  * process and also a power cut or kernel crash, as far as the disk honours
  * fsync.  (NORMAL would sync only at checkpoints: safe against kill -9 but
- * the last transactions could vanish with the power.)  When this file creates
- * the database it also fsyncs the file and its directory, so the name itself
+ * the last transactions could vanish with the power; spool_set_options()
+ * offers it for disks too slow for FULL.)  When this file creates the
+ * database it also fsyncs the file and its directory, so the name itself
  * survives a power cut; SQLite does the same for the -wal file it creates.
  * fullfsync is switched on for systems where fsync alone does not flush the
  * drive cache (macOS); elsewhere it is a no-op.
@@ -20,11 +21,17 @@
  * Sharing.  WAL lets readers in other processes work while this one writes;
  * busy_timeout (SPOOL_BUSY_MS) makes a writer or a reader that meets a lock
  * wait instead of failing at once.  Inside the process there is one
- * connection and one mutex: every public function takes the mutex for its
- * whole duration, so a struct spool may be shared between threads, and the
- * connection is opened with SQLITE_OPEN_NOMUTEX because our mutex already
- * serialises it.  The mutex is an error-checking one: a callback of
- * spool_each_sample() that calls back into the spool gets -1, not a deadlock.
+ * connection and one mutex, and the connection is opened with
+ * SQLITE_OPEN_NOMUTEX because our mutex already serialises it.  Every public
+ * function takes the mutex for its whole duration, with two exceptions.  The
+ * leader of a group commit (below) lets go of the mutex while it writes and
+ * fsyncs, so that other callers can queue their records meanwhile, and marks
+ * the connection taken (sp->writing); everyone else waits on sp->cond until
+ * it is free again (spool_enter).  And spool_purge_older() lets go of it
+ * between its chunks (spool_pause), so that a long purge does not hold up
+ * the writers.  The mutex is an error-checking one: a
+ * callback of spool_each_sample() that calls back into the spool gets -1, not
+ * a deadlock.
  *
  * Errors.  A failing call returns -1 and records a message twice: in the
  * struct (under the mutex) and in a thread-local buffer together with the
@@ -32,12 +39,34 @@
  * last failure on that spool, so two threads that fail at the same time each
  * read their own message; a thread that never failed on it gets a copy of the
  * spool's last failure from any thread.  Successful calls do not clear it.
+ * The leader of a group commit writes without the mutex, so it writes each
+ * caller's message into that caller's request; the caller copies it into
+ * its own thread-local buffer when it wakes.
  *
- * Writes.  spool_put() stores all samples and errors of one call in a single
- * BEGIN IMMEDIATE ... COMMIT transaction: all or nothing.  On any failure it
- * rolls back and the spool is exactly as before.  The statements of the hot
- * path are prepared once at open (SQLITE_PREPARE_PERSISTENT) and reset after
- * every use so that no read transaction stays open and blocks checkpoints.
+ * Writes and group commit.  The price of a put is the fsync of its COMMIT
+ * (milliseconds on a real disk), not the inserts (microseconds).  So
+ * spool_put() callers on several threads share one BEGIN IMMEDIATE ... COMMIT:
+ * the first caller to find no commit in progress is the leader, takes every
+ * request queued so far, writes them, commits and wakes the others; callers
+ * that arrive while it writes queue a request (a copy of their records, since
+ * the leader reads them on another thread) and sleep until a leader has
+ * committed it.  Each caller returns the result of the transaction that held
+ * its records, so "0: durable, -1: nothing of this call stored" holds for
+ * every caller.  One bad record (a NULL point_id) must not fail the others,
+ * so when a group fails on a record, each caller of the group is tried again
+ * alone; when BEGIN or COMMIT fails, that failure is every caller's.  A
+ * single thread is always its own leader: one transaction per call, as
+ * before.  The statements of the hot path are prepared once at open
+ * (SQLITE_PREPARE_PERSISTENT) and reset after every use so that no read
+ * transaction stays open and blocks checkpoints.
+ *
+ * Full.  When a put (of records or of a spectrum) meets SQLITE_FULL (the
+ * disk, or the max_page_count that spool_set_options() derives from
+ * max_bytes) the newest data matters more than the oldest: the put is rolled
+ * back, make_room() deletes the oldest
+ * records (samples first, then errors, then spectra; those inside an open
+ * upload transaction last, as they are probably on their way to the
+ * historian already) and counts them, and the put is tried once more.
  *
  * Schema.  PRAGMA user_version holds the schema version and
  * PRAGMA application_id marks the file as ours.  migrations[] holds one SQL
@@ -46,7 +75,27 @@
  * processes opening a new spool together cannot both migrate).  To change the
  * schema, append a script: never edit a published one.  A spool written by a
  * newer program (user_version greater than ours) is refused, never touched.
- * upload_tx is reserved for the upload-transaction work: NULL for now.
+ *
+ * Since version 3 every stream (samples, collection_errors, spectra) is keyed
+ * by seq INTEGER PRIMARY KEY AUTOINCREMENT: the rowid itself, assigned in
+ * commit order and never reused, not even after the table was emptied (that
+ * is what AUTOINCREMENT adds: sqlite_sequence remembers the highest seq).
+ * The tables have no secondary index on purpose: every index would be
+ * written by every insert, the hot path, while every delete (upload commit,
+ * full, retention) is by a seq range, which the rowid B-tree serves alone.
+ * The rare queries by point or time (status, spool_each_sample, retention)
+ * scan; retention scans from the oldest end and stops at its chunk size.
+ * upload_tx holds the marks of the upload transactions, a seq range each,
+ * instead of a column in every row: marking a batch is one insert, not an
+ * update of every record.  spool_meta holds the spool's random id and the
+ * counters that must survive a restart (purged, dropped, full events).
+ *
+ * Counts.  spool_counts() is called every second while millions of records
+ * may wait, so the rows per stream are not counted there: they are counted
+ * once at open and then kept by every put, commit, purge and drop, under the
+ * mutex, once the transaction committed.  Another connection writing the same
+ * file (not what the console does, but possible) is noticed through
+ * PRAGMA data_version, and then the rows are counted again.
  *
  * Opening.  The parent directory is created (0700) when missing; the file is
  * created with mode 0600 and chmod'ed so that the umask cannot widen it, and
@@ -62,15 +111,18 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "core/clock.h"
 #include "core/i18n.h"
 #include "core/util.h"
 #include "store/spool.h"
@@ -78,6 +130,8 @@
 #define SPOOL_BUSY_MS	5000
 #define SPOOL_ERRLEN	512
 #define SPOOL_APP_ID	0x4a4f5045	/* "JOPE" */
+#define SPOOL_PURGE_CHUNK 10000		/* rows per retention transaction */
+#define SPOOL_DROP_MIN	1000		/* fewest rows dropped when full */
 
 /*
  * One script per schema version: migrations[i] takes version i to i + 1.
@@ -128,6 +182,68 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX spectra_id_ts ON spectra(spectrum_id, ts_us);"
 	"CREATE INDEX spectra_upload_tx ON spectra(upload_tx);",
+	/*
+	 * 2 -> 3: seq AUTOINCREMENT (the old ids become seqs), no upload_tx
+	 * column and no secondary index (see the top comment), upload
+	 * transactions as seq ranges, the spool's id and lasting counters.
+	 */
+	"ALTER TABLE samples RENAME TO samples_v2;"
+	"CREATE TABLE samples ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  point_id TEXT NOT NULL,"
+	"  value REAL,"
+	"  quality INTEGER NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  batch_id TEXT"
+	");"
+	"INSERT INTO samples (seq, point_id, value, quality, ts_us, batch_id)"
+	"  SELECT id, point_id, value, quality, ts_us, batch_id"
+	"  FROM samples_v2 ORDER BY id;"
+	"DROP TABLE samples_v2;"
+	"ALTER TABLE collection_errors RENAME TO collection_errors_v2;"
+	"CREATE TABLE collection_errors ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  device_id TEXT NOT NULL,"
+	"  point_id TEXT,"
+	"  code INTEGER NOT NULL,"
+	"  detail INTEGER NOT NULL,"
+	"  description TEXT,"
+	"  ts_us INTEGER NOT NULL"
+	");"
+	"INSERT INTO collection_errors"
+	"  (seq, device_id, point_id, code, detail, description, ts_us)"
+	"  SELECT id, device_id, point_id, code, detail, description, ts_us"
+	"  FROM collection_errors_v2 ORDER BY id;"
+	"DROP TABLE collection_errors_v2;"
+	"ALTER TABLE spectra RENAME TO spectra_v2;"
+	"CREATE TABLE spectra ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  spectrum_id TEXT NOT NULL,"
+	"  ts_us INTEGER NOT NULL,"
+	"  pixels INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  batch_id TEXT"
+	");"
+	"INSERT INTO spectra (seq, spectrum_id, ts_us, pixels, data, batch_id)"
+	"  SELECT id, spectrum_id, ts_us, pixels, data, batch_id"
+	"  FROM spectra_v2 ORDER BY id;"
+	"DROP TABLE spectra_v2;"
+	"CREATE TABLE spool_meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value"
+	");"
+	"INSERT INTO spool_meta (key, value) VALUES"
+	"  ('spool_id', lower(hex(randomblob(16)))),"
+	"  ('purged_rows', 0), ('purge_events', 0), ('last_purge_us', 0),"
+	"  ('dropped_rows', 0), ('full_events', 0), ('last_full_us', 0);"
+	"CREATE TABLE upload_tx ("
+	"  tx INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  stream INTEGER NOT NULL,"
+	"  first_seq INTEGER NOT NULL,"
+	"  last_seq INTEGER NOT NULL,"
+	"  rows INTEGER NOT NULL,"
+	"  started_us INTEGER NOT NULL"
+	");",
 };
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))
@@ -140,11 +256,19 @@ enum {
 	ST_INS_SAMPLE,
 	ST_INS_ERROR,
 	ST_COUNTS,
+	ST_DATA_VERSION,
 	ST_PUT_STATE,
 	ST_GET_STATE,
 	ST_EACH_ALL,
 	ST_EACH_POINT,
 	ST_INS_SPECTRUM,
+	ST_META_ADD,
+	ST_META_SET,
+	ST_MARK,
+	ST_INS_UPLOAD,
+	ST_DEL_UPLOAD,
+	ST_DEL_UPLOADS,
+	ST_BACKLOG,
 	ST_COUNT_
 };
 
@@ -159,11 +283,24 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	    "INSERT INTO collection_errors"
 	    " (device_id, point_id, code, detail, description, ts_us)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	/*
+	 * Records are spooled in collection order, so the lowest seq of a
+	 * stream is its oldest record: a primary-key lookup, not a scan.
+	 */
 	[ST_COUNTS] =
-	    "SELECT (SELECT count(*) FROM samples),"
-	    " (SELECT count(*) FROM collection_errors),"
-	    " (SELECT min(t) FROM (SELECT min(ts_us) AS t FROM samples"
-	    "  UNION ALL SELECT min(ts_us) FROM collection_errors))",
+	    "SELECT (SELECT ts_us FROM samples ORDER BY seq LIMIT 1),"
+	    " (SELECT ts_us FROM collection_errors ORDER BY seq LIMIT 1),"
+	    " (SELECT ts_us FROM spectra ORDER BY seq LIMIT 1),"
+	    " (SELECT ifnull(sum(rows), 0) FROM upload_tx),"
+	    " (SELECT page_count FROM pragma_page_count())"
+	    "  * (SELECT page_size FROM pragma_page_size()),"
+	    " (SELECT value FROM spool_meta WHERE key = 'purged_rows'),"
+	    " (SELECT value FROM spool_meta WHERE key = 'purge_events'),"
+	    " (SELECT value FROM spool_meta WHERE key = 'last_purge_us'),"
+	    " (SELECT value FROM spool_meta WHERE key = 'dropped_rows'),"
+	    " (SELECT value FROM spool_meta WHERE key = 'full_events'),"
+	    " (SELECT value FROM spool_meta WHERE key = 'last_full_us')",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_PUT_STATE] =
 	    "INSERT INTO console_state (id, ts_us, pid, json)"
 	    " VALUES (1, ?1, ?2, ?3)"
@@ -172,21 +309,104 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_GET_STATE] = "SELECT ts_us, pid, json FROM console_state WHERE id = 1",
 	[ST_EACH_ALL] =
 	    "SELECT point_id, value, quality, ts_us, batch_id FROM samples"
-	    " ORDER BY ts_us, id",
+	    " ORDER BY ts_us, seq",
 	[ST_EACH_POINT] =
 	    "SELECT point_id, value, quality, ts_us, batch_id FROM samples"
-	    " WHERE point_id = ?1 ORDER BY ts_us, id",
+	    " WHERE point_id = ?1 ORDER BY ts_us, seq",
 	[ST_INS_SPECTRUM] =
 	    "INSERT INTO spectra (spectrum_id, ts_us, pixels, data, batch_id)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_META_ADD] = "UPDATE spool_meta SET value = value + ?2 WHERE key = ?1",
+	[ST_META_SET] = "UPDATE spool_meta SET value = ?2 WHERE key = ?1",
+	[ST_MARK] = "SELECT max(last_seq) FROM upload_tx WHERE stream = ?1",
+	[ST_INS_UPLOAD] =
+	    "INSERT INTO upload_tx (stream, first_seq, last_seq, rows, started_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_DEL_UPLOAD] = "DELETE FROM upload_tx WHERE tx = ?1",
+	[ST_DEL_UPLOADS] = "DELETE FROM upload_tx",
+	[ST_BACKLOG] =
+	    "SELECT point_id, count(*), min(ts_us), max(ts_us) FROM samples"
+	    " GROUP BY point_id ORDER BY point_id",
+};
+
+/* The statements every stream has, indexes into sp->sst[stream][]. */
+enum {
+	SST_COUNT,
+	SST_FIRST_ABOVE,
+	SST_NTH,
+	SST_MAX,
+	SST_COUNT_RANGE,
+	SST_EACH,
+	SST_DEL_RANGE,
+	SST_DROP,
+	SST_PURGE,
+	SST_COUNT_
+};
+
+/* The columns spool_upload_each() reads, in the order fill_record() wants. */
+#define SAMPLE_COLS	"seq, ts_us, batch_id, point_id, value, quality"
+#define ERROR_COLS	"seq, ts_us, NULL, point_id, device_id, code, detail," \
+			" description"
+#define SPECTRUM_COLS	"seq, ts_us, batch_id, spectrum_id, pixels, data"
+
+#define STREAM_SQL(table, cols) {					\
+	[SST_COUNT] = "SELECT count(*) FROM " table,			\
+	[SST_FIRST_ABOVE] =						\
+	    "SELECT seq FROM " table " WHERE seq > ?1 ORDER BY seq LIMIT 1", \
+	[SST_NTH] = "SELECT seq FROM " table				\
+	    " WHERE seq >= ?1 ORDER BY seq LIMIT 1 OFFSET ?2",		\
+	[SST_MAX] = "SELECT max(seq) FROM " table,			\
+	[SST_COUNT_RANGE] =						\
+	    "SELECT count(*) FROM " table " WHERE seq BETWEEN ?1 AND ?2", \
+	[SST_EACH] = "SELECT " cols " FROM " table			\
+	    " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",		\
+	[SST_DEL_RANGE] = "DELETE FROM " table " WHERE seq BETWEEN ?1 AND ?2", \
+	[SST_DROP] = "DELETE FROM " table " WHERE seq IN (SELECT seq FROM " \
+	    table " WHERE seq > ?1 ORDER BY seq LIMIT ?2)",		\
+	[SST_PURGE] = "DELETE FROM " table " WHERE seq IN (SELECT seq FROM " \
+	    table " WHERE ts_us < ?1 LIMIT ?2)",			\
+}
+
+static const char *const sst_sql[SPOOL_NSTREAMS][SST_COUNT_] = {
+	[SPOOL_SAMPLES] = STREAM_SQL("samples", SAMPLE_COLS),
+	[SPOOL_ERRORS] = STREAM_SQL("collection_errors", ERROR_COLS),
+	[SPOOL_SPECTRA] = STREAM_SQL("spectra", SPECTRUM_COLS),
+};
+
+/*
+ * One spool_put() call waiting for, or inside, a group commit.  It lives on
+ * its caller's stack; the caller sleeps until done, so the leader may use it.
+ */
+struct put_req {
+	const struct spool_sample *samples;
+	size_t nsamples;
+	const struct spool_error *errors;
+	size_t nerrors;
+	void *copy;		/* the records copied when queued, or NULL */
+	struct put_req *next;
+	int done;		/* set by the leader, under the mutex */
+	int result;		/* 0 or -1, valid when done */
+	char err[SPOOL_ERRLEN];	/* the failure, when result is -1 */
 };
 
 struct spool {
 	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* the connection became free */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT_];
+	sqlite3_stmt *sst[SPOOL_NSTREAMS][SST_COUNT_];
 	char *path;
-	char err[SPOOL_ERRLEN];		/* last failure, under lock */
+	char id[40];			/* spool_meta 'spool_id' */
+	int64_t dflt_max_pages;		/* max_page_count before options */
+	/* Under lock: */
+	int64_t rows[SPOOL_NSTREAMS];	/* records waiting per stream */
+	int64_t data_version;		/* when rows[] were last counted */
+	int writing;			/* a group commit leader has the db */
+	struct put_req *queue, **queue_tail;	/* puts for the next group */
+	uint64_t rounds;		/* group commits finished */
+	char err[SPOOL_ERRLEN];		/* last failure */
+	/* Threads blocked in spool_lock(); read without the lock. */
+	atomic_int lockers;
 };
 
 /* The calling thread's last failure, and the spool it happened on. */
@@ -239,8 +459,11 @@ set_open_error(struct spool *sp, const char *what)
 static int
 spool_lock(struct spool *sp)
 {
-	int rc = pthread_mutex_lock(&sp->lock);
+	int rc;
 
+	atomic_fetch_add(&sp->lockers, 1);
+	rc = pthread_mutex_lock(&sp->lock);
+	atomic_fetch_sub(&sp->lockers, 1);
 	if (rc == 0)
 		return 0;
 	/* Not under the lock: only the thread-local message is written. */
@@ -257,12 +480,57 @@ spool_unlock(struct spool *sp)
 	pthread_mutex_unlock(&sp->lock);
 }
 
+/*
+ * Take the mutex and the connection: while a group commit leader writes, the
+ * mutex is free but the connection is not.
+ */
+static int
+spool_enter(struct spool *sp)
+{
+	if (spool_lock(sp) != 0)
+		return -1;
+	while (sp->writing)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	return 0;
+}
+
 /* Reset a statement after use: frees its read lock and its bindings. */
 static void
 stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/*
+ * Step a statement that returns no row (or whose row is not wanted) and
+ * reset it; the result of the step.  sqlite3_errmsg() still tells why.
+ */
+static int
+step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	stmt_done(st);
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+/*
+ * Step a statement that returns one integer (NULL: dflt) and reset it; 0 or
+ * -1.
+ */
+static int
+step_int(sqlite3_stmt *st, int64_t dflt, int64_t *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? dflt :
+		    sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_DONE)
+		*out = dflt;
+	stmt_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Run one SQL statement that returns at most one integer; -1 on error. */
@@ -287,6 +555,18 @@ db_exec(struct spool *sp, const char *sql)
 	return sqlite3_exec(sp->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+static int
+db_begin(struct spool *sp)
+{
+	return step_done(sp->stmt[ST_BEGIN]) == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+db_commit(struct spool *sp)
+{
+	return step_done(sp->stmt[ST_COMMIT]) == SQLITE_DONE ? 0 : -1;
+}
+
 /* Roll back the open transaction, if SQLite has not already done so. */
 static void
 db_rollback(struct spool *sp)
@@ -297,6 +577,60 @@ db_rollback(struct spool *sp)
 	sqlite3_reset(sp->stmt[ST_ROLLBACK]);
 }
 
+/* Real time now, µs since the epoch: for the counters of spool_meta. */
+static int64_t
+real_now_us(void)
+{
+	return clock_real_us(clock_real());
+}
+
+/* Add to (add) or set (!add) one counter of spool_meta; 0 or -1. */
+static int
+meta_update(struct spool *sp, const char *key, int64_t v, int add)
+{
+	sqlite3_stmt *st = sp->stmt[add ? ST_META_ADD : ST_META_SET];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v);
+	return step_done(st) == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * The highest seq of stream held by an open upload transaction, or INT64_MIN
+ * when none is open (no seq is below it); 0 or -1.
+ */
+static int
+stream_mark(struct spool *sp, enum spool_stream s, int64_t *mark)
+{
+	sqlite3_stmt *st = sp->stmt[ST_MARK];
+
+	sqlite3_bind_int(st, 1, (int)s);
+	return step_int(st, INT64_MIN, mark);
+}
+
+/*
+ * Count the rows of every stream again if another connection changed the
+ * file since they were counted; ours keep rows[] up to date themselves
+ * (PRAGMA data_version only moves for other connections' commits).  The
+ * version is read before counting, so a commit in between is counted now and
+ * noticed again next time, never missed.
+ */
+static int
+refresh_rows(struct spool *sp, int force)
+{
+	int64_t version, rows[SPOOL_NSTREAMS];
+
+	if (step_int(sp->stmt[ST_DATA_VERSION], 0, &version) != 0)
+		return -1;
+	if (!force && version == sp->data_version)
+		return 0;
+	for (int s = 0; s < SPOOL_NSTREAMS; s++)
+		if (step_int(sp->sst[s][SST_COUNT], 0, &rows[s]) != 0)
+			return -1;
+	memcpy(sp->rows, rows, sizeof rows);
+	sp->data_version = version;
+	return 0;
+}
 static void
 set_newer_error(struct spool *sp, int64_t version)
 {
@@ -526,6 +860,52 @@ spool_prepare(struct spool *sp)
 			return -1;
 		}
 	}
+	for (int s = 0; s < SPOOL_NSTREAMS; s++)
+		for (int i = 0; i < SST_COUNT_; i++) {
+			if (sqlite3_prepare_v3(sp->db, sst_sql[s][i], -1,
+			    SQLITE_PREPARE_PERSISTENT, &sp->sst[s][i],
+			    NULL) != SQLITE_OK) {
+				set_open_error(sp,
+				    _("cannot prepare the spool"));
+				return -1;
+			}
+		}
+	return 0;
+}
+
+/*
+ * What the spool keeps in memory: its id (it never changes), the rows per
+ * stream (counted once, here) and SQLite's own max_page_count, which
+ * spool_set_options() restores when max_bytes goes back to 0.
+ */
+static int
+spool_load(struct spool *sp)
+{
+	sqlite3_stmt *st;
+	const unsigned char *id = NULL;
+	int ok;
+
+	if (sqlite3_prepare_v2(sp->db, "SELECT value FROM spool_meta"
+	    " WHERE key = 'spool_id'", -1, &st, NULL) != SQLITE_OK) {
+		set_open_error(sp, _("cannot read the spool"));
+		return -1;
+	}
+	ok = sqlite3_step(st) == SQLITE_ROW &&
+	    (id = sqlite3_column_text(st, 0)) != NULL &&
+	    strlen((const char *)id) < sizeof sp->id;
+	if (ok)
+		str_copy(sp->id, (const char *)id, sizeof sp->id);
+	sqlite3_finalize(st);
+	if (!ok) {
+		set_error(sp, _("%s: the spool has lost its id; it is damaged"),
+		    sp->path);
+		return -1;
+	}
+	if (db_int(sp, "PRAGMA max_page_count", &sp->dflt_max_pages) != 0 ||
+	    refresh_rows(sp, 1) != 0) {
+		set_open_error(sp, _("cannot read the spool"));
+		return -1;
+	}
 	return 0;
 }
 
@@ -534,8 +914,12 @@ spool_free(struct spool *sp)
 {
 	for (int i = 0; i < ST_COUNT_; i++)
 		sqlite3_finalize(sp->stmt[i]);
+	for (int s = 0; s < SPOOL_NSTREAMS; s++)
+		for (int i = 0; i < SST_COUNT_; i++)
+			sqlite3_finalize(sp->sst[s][i]);
 	/* Last connection: checkpoints and removes the -wal file. */
 	sqlite3_close(sp->db);
+	pthread_cond_destroy(&sp->cond);
 	pthread_mutex_destroy(&sp->lock);
 	if (tl_err_sp == sp)
 		tl_err_sp = NULL;
@@ -566,10 +950,13 @@ spool_open(const char *path, struct spool **out, char *err, size_t errlen)
 
 	sp = xcalloc(1, sizeof *sp);
 	sp->path = xstrdup(path);
+	sp->queue_tail = &sp->queue;
+	atomic_init(&sp->lockers, 0);
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutex_init(&sp->lock, &attr);
 	pthread_mutexattr_destroy(&attr);
+	pthread_cond_init(&sp->cond, NULL);
 
 	if (spool_create_file(sp, &created) != 0)
 		goto fail;
@@ -584,7 +971,8 @@ spool_open(const char *path, struct spool **out, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(sp->db, SPOOL_BUSY_MS);
 	if (spool_check(sp) != 0 || spool_configure(sp) != 0 ||
-	    spool_migrate(sp) != 0 || spool_prepare(sp) != 0)
+	    spool_migrate(sp) != 0 || spool_prepare(sp) != 0 ||
+	    spool_load(sp) != 0)
 		goto fail;
 	if (!created)
 		spool_narrow_mode(sp);
@@ -605,9 +993,93 @@ spool_close(struct spool *sp)
 		spool_free(sp);
 }
 
+/*
+ * Between two chunks of a long job, with the mutex and the connection held:
+ * let the others have the spool, and take it back.  Puts queued for a group
+ * commit get their round.  Threads blocked on the mutex get a moment to take
+ * it: the mutex is not fair, and taking it again at once would starve them
+ * for the whole job.  0, or -1 when the mutex could not be taken again (it
+ * is not held then).
+ */
 static int
-put_sample(struct spool *sp, size_t i, const struct spool_sample *s)
+spool_pause(struct spool *sp)
 {
+	const struct timespec moment = { 0, 1000000L };
+	uint64_t round = sp->rounds;
+
+	while (sp->queue != NULL && sp->rounds == round)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	spool_unlock(sp);
+	if (atomic_load(&sp->lockers) > 0)
+		nanosleep(&moment, NULL);
+	return spool_enter(sp);
+}
+
+static size_t
+str_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static const char *
+str_into(char **p, const char *s)
+{
+	size_t n = str_size(s);
+	char *r = *p;
+
+	if (s == NULL)
+		return NULL;
+	memcpy(r, s, n);
+	*p += n;
+	return r;
+}
+
+/*
+ * Copy a request's records, strings included, into one block it owns: the
+ * leader reads them on another thread, outside the mutex, and then depends on
+ * nothing but the queue.
+ */
+static void
+req_copy(struct put_req *q)
+{
+	size_t size = q->nsamples * sizeof *q->samples +
+	    q->nerrors * sizeof *q->errors;
+	struct spool_sample *s;
+	struct spool_error *e;
+	char *p;
+
+	for (size_t i = 0; i < q->nsamples; i++)
+		size += str_size(q->samples[i].point_id) +
+		    str_size(q->samples[i].batch_id);
+	for (size_t i = 0; i < q->nerrors; i++)
+		size += str_size(q->errors[i].device_id) +
+		    str_size(q->errors[i].point_id) +
+		    str_size(q->errors[i].description);
+	q->copy = xmalloc(size > 0 ? size : 1);
+	/* The arrays first: both structs are 8-byte multiples. */
+	s = q->copy;
+	e = (struct spool_error *)(s + q->nsamples);
+	p = (char *)(e + q->nerrors);
+	for (size_t i = 0; i < q->nsamples; i++) {
+		s[i] = q->samples[i];
+		s[i].point_id = str_into(&p, s[i].point_id);
+		s[i].batch_id = str_into(&p, s[i].batch_id);
+	}
+	for (size_t i = 0; i < q->nerrors; i++) {
+		e[i] = q->errors[i];
+		e[i].device_id = str_into(&p, e[i].device_id);
+		e[i].point_id = str_into(&p, e[i].point_id);
+		e[i].description = str_into(&p, e[i].description);
+	}
+	q->samples = s;
+	q->errors = e;
+}
+
+/* Insert one sample; SQLITE_DONE, or the failure (in q->err too). */
+static int
+put_sample(struct spool *sp, struct put_req *q, size_t i)
+{
+	const struct spool_sample *s = &q->samples[i];
 	sqlite3_stmt *st = sp->stmt[ST_INS_SAMPLE];
 	int rc;
 
@@ -627,16 +1099,19 @@ put_sample(struct spool *sp, size_t i, const struct spool_sample *s)
 		sqlite3_bind_null(st, 5);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		set_error(sp, _("cannot store sample %zu (point %s): %s"), i,
+		snprintf(q->err, sizeof q->err,
+		    _("cannot store sample %zu (point %s): %s"), i,
 		    s->point_id != NULL ? s->point_id : "-",
 		    sqlite3_errmsg(sp->db));
 	stmt_done(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
 }
 
+/* Insert one collection error; SQLITE_DONE, or the failure (in q->err). */
 static int
-put_error(struct spool *sp, size_t i, const struct spool_error *e)
+put_error(struct spool *sp, struct put_req *q, size_t i)
 {
+	const struct spool_error *e = &q->errors[i];
 	sqlite3_stmt *st = sp->stmt[ST_INS_ERROR];
 	int rc;
 
@@ -657,57 +1132,251 @@ put_error(struct spool *sp, size_t i, const struct spool_error *e)
 	sqlite3_bind_int64(st, 6, e->ts_us);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
-		set_error(sp, _("cannot store collection error %zu "
-		    "(device %s): %s"), i,
+		snprintf(q->err, sizeof q->err,
+		    _("cannot store collection error %zu (device %s): %s"), i,
 		    e->device_id != NULL ? e->device_id : "-",
 		    sqlite3_errmsg(sp->db));
 	stmt_done(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc;
+}
+
+static int
+put_records(struct spool *sp, struct put_req *q)
+{
+	int rc;
+
+	for (size_t i = 0; i < q->nsamples; i++)
+		if ((rc = put_sample(sp, q, i)) != SQLITE_DONE)
+			return rc;
+	for (size_t i = 0; i < q->nerrors; i++)
+		if ((rc = put_error(sp, q, i)) != SQLITE_DONE)
+			return rc;
+	return SQLITE_DONE;
+}
+
+/* One group commit, as its leader sees it. */
+struct put_round {
+	struct put_req *reqs;
+	int64_t rows[SPOOL_NSTREAMS];	/* rows per stream when it began */
+	int64_t delta[SPOOL_NSTREAMS];	/* what it committed since */
+};
+
+static int64_t
+max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The spool is full: delete the oldest records in a transaction of their
+ * own and count them (dropped_rows, full_events, last_full_us).  Samples go
+ * first, then errors, then spectra, max(SPOOL_DROP_MIN, 2 * need, 1 % of the
+ * stream) of them: enough that the next puts fit too, not only this one.
+ * Records inside an open upload transaction go only when nothing else is
+ * left: they are probably reaching the historian right now.  need: the rows
+ * of the put that did not fit.  Returns the rows dropped, 0 when there was
+ * nothing to drop, -1 on error.
+ */
+static int64_t
+make_room(struct spool *sp, struct put_round *r, int64_t need)
+{
+	int64_t dropped = 0, mark, n;
+	int s = 0;
+
+	if (db_begin(sp) != 0)
+		goto fail;
+	for (int pass = 0; pass < 2 && dropped == 0; pass++) {
+		for (s = 0; s < SPOOL_NSTREAMS; s++) {
+			sqlite3_stmt *st = sp->sst[s][SST_DROP];
+
+			mark = INT64_MIN;
+			if (pass == 0 && stream_mark(sp, (enum spool_stream)s,
+			    &mark) != 0)
+				goto fail;
+			n = max64(SPOOL_DROP_MIN, max64(2 * need,
+			    (r->rows[s] + r->delta[s]) / 100));
+			sqlite3_bind_int64(st, 1, mark);
+			sqlite3_bind_int64(st, 2, n);
+			if (step_done(st) != SQLITE_DONE)
+				goto fail;
+			dropped = sqlite3_changes(sp->db);
+			if (dropped > 0)
+				break;
+		}
+	}
+	/* Counted even when nothing could go: the spool was found full. */
+	if ((dropped > 0 &&
+	    meta_update(sp, "dropped_rows", dropped, 1) != 0) ||
+	    meta_update(sp, "full_events", 1, 1) != 0 ||
+	    meta_update(sp, "last_full_us", real_now_us(), 0) != 0 ||
+	    db_commit(sp) != 0)
+		goto fail;
+	if (dropped > 0)
+		r->delta[s] -= dropped;
+	return dropped;
+fail:
+	db_rollback(sp);
+	return -1;
+}
+
+/* Outcomes of tx_put(). */
+enum { TX_OK, TX_RECORD, TX_FAILED };
+
+/* Each request of an attempt: all of the round, or only one. */
+#define EACH_REQ(q, r, only) \
+	for ((q) = (only) != NULL ? (only) : (r)->reqs; (q) != NULL; \
+	    (q) = (only) != NULL ? NULL : (q)->next)
+
+/*
+ * Write the requests of a round (or only one of them) in one transaction.
+ * TX_OK: committed.  TX_RECORD: a record was refused (its request's err
+ * says why), nothing stored.  TX_FAILED: the transaction failed as a whole,
+ * every request's err says why, nothing stored.  A full spool is made room
+ * in once, then the attempt is repeated.  Runs without the mutex, by the
+ * leader, which owns the connection.
+ */
+static int
+tx_put(struct spool *sp, struct put_round *r, struct put_req *only)
+{
+	struct put_req *q;
+	char msg[SPOOL_ERRLEN];
+	int64_t need = 0;
+	int rc = SQLITE_DONE, tried = 0;
+
+	EACH_REQ(q, r, only)
+		need += (int64_t)(q->nsamples + q->nerrors);
+again:
+	if (db_begin(sp) != 0) {
+		snprintf(msg, sizeof msg, "%s: %s",
+		    _("cannot start a spool transaction"),
+		    sqlite3_errmsg(sp->db));
+		db_rollback(sp);
+		goto fail_all;
+	}
+	EACH_REQ(q, r, only)
+		if ((rc = put_records(sp, q)) != SQLITE_DONE)
+			break;
+	if (q != NULL) {
+		db_rollback(sp);
+		if ((rc & 0xff) != SQLITE_FULL)
+			return TX_RECORD;
+		if (!tried++ && make_room(sp, r, need) > 0)
+			goto again;
+		/* Still full: not this record's fault, every caller's. */
+		str_copy(msg, q->err, sizeof msg);
+		goto fail_all;
+	}
+	if ((rc = step_done(sp->stmt[ST_COMMIT])) != SQLITE_DONE) {
+		snprintf(msg, sizeof msg, "%s: %s",
+		    _("cannot commit to the spool"), sqlite3_errmsg(sp->db));
+		db_rollback(sp);
+		if ((rc & 0xff) == SQLITE_FULL && !tried++ &&
+		    make_room(sp, r, need) > 0)
+			goto again;
+		goto fail_all;
+	}
+	EACH_REQ(q, r, only) {
+		r->delta[SPOOL_SAMPLES] += (int64_t)q->nsamples;
+		r->delta[SPOOL_ERRORS] += (int64_t)q->nerrors;
+	}
+	return TX_OK;
+
+fail_all:
+	EACH_REQ(q, r, only)
+		str_copy(q->err, msg, sizeof q->err);
+	return TX_FAILED;
+}
+
+/*
+ * Lead a group commit: take every queued put, write them in one transaction
+ * with the mutex released (so that more can queue for the next round), then
+ * wake their callers.  Called, and returns, with the mutex held and the
+ * connection free.
+ */
+static void
+put_lead(struct spool *sp)
+{
+	struct put_round r;
+	struct put_req *q, *next;
+	int rc, n = 0;
+
+	memset(&r, 0, sizeof r);
+	r.reqs = sp->queue;
+	sp->queue = NULL;
+	sp->queue_tail = &sp->queue;
+	memcpy(r.rows, sp->rows, sizeof r.rows);
+	sp->writing = 1;
+	spool_unlock(sp);
+
+	for (q = r.reqs; q != NULL; q = q->next)
+		n++;
+	rc = tx_put(sp, &r, NULL);
+	if (rc == TX_RECORD && n > 1) {
+		/* One caller's bad record must not fail the others. */
+		for (q = r.reqs; q != NULL; q = q->next)
+			q->result = tx_put(sp, &r, q) == TX_OK ? 0 : -1;
+	} else {
+		for (q = r.reqs; q != NULL; q = q->next)
+			q->result = rc == TX_OK ? 0 : -1;
+	}
+
+	pthread_mutex_lock(&sp->lock);
+	for (int s = 0; s < SPOOL_NSTREAMS; s++)
+		sp->rows[s] += r.delta[s];
+	sp->writing = 0;
+	sp->rounds++;
+	/* Their callers cannot run before we let go of the mutex. */
+	for (q = r.reqs; q != NULL; q = next) {
+		next = q->next;
+		q->done = 1;
+	}
+	pthread_cond_broadcast(&sp->cond);
 }
 
 int
 spool_put(struct spool *sp, const struct spool_sample *samples,
     size_t nsamples, const struct spool_error *errors, size_t nerrors)
 {
-	int ret = -1;
+	struct put_req req;
+	int ret;
 
 	if (sp == NULL || spool_lock(sp) != 0)
 		return -1;
 	if ((nsamples > 0 && samples == NULL) ||
 	    (nerrors > 0 && errors == NULL)) {
 		set_error(sp, _("cannot store: records missing"));
-		goto out;
+		spool_unlock(sp);
+		return -1;
 	}
 	if (nsamples == 0 && nerrors == 0) {
-		ret = 0;
-		goto out;
+		spool_unlock(sp);
+		return 0;
 	}
 
-	if (sqlite3_step(sp->stmt[ST_BEGIN]) != SQLITE_DONE) {
-		set_db_error(sp, _("cannot start a spool transaction"));
-		sqlite3_reset(sp->stmt[ST_BEGIN]);
-		goto rollback;
-	}
-	sqlite3_reset(sp->stmt[ST_BEGIN]);
-	for (size_t i = 0; i < nsamples; i++)
-		if (put_sample(sp, i, &samples[i]) != 0)
-			goto rollback;
-	for (size_t i = 0; i < nerrors; i++)
-		if (put_error(sp, i, &errors[i]) != 0)
-			goto rollback;
-	if (sqlite3_step(sp->stmt[ST_COMMIT]) != SQLITE_DONE) {
-		set_db_error(sp, _("cannot commit to the spool"));
-		sqlite3_reset(sp->stmt[ST_COMMIT]);
-		goto rollback;
-	}
-	sqlite3_reset(sp->stmt[ST_COMMIT]);
-	ret = 0;
-	goto out;
-
-rollback:
-	db_rollback(sp);
-out:
+	req.samples = samples;
+	req.nsamples = nsamples;
+	req.errors = errors;
+	req.nerrors = nerrors;
+	req.copy = NULL;
+	req.next = NULL;
+	req.done = 0;
+	req.result = -1;
+	req.err[0] = '\0';
+	/* A commit is being written: queue for the next round. */
+	if (sp->writing)
+		req_copy(&req);
+	*sp->queue_tail = &req;
+	sp->queue_tail = &req.next;
+	while (!req.done && sp->writing)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	/* Not taken by a leader, and the connection free: lead. */
+	if (!req.done)
+		put_lead(sp);
+	ret = req.result;
+	if (ret != 0)
+		set_error(sp, "%s", req.err);
 	spool_unlock(sp);
+	free(req.copy);
 	return ret;
 }
 
@@ -716,10 +1385,12 @@ spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
     const double *pixels, size_t n, const char *batch_id)
 {
 	sqlite3_stmt *st;
+	struct put_round r;
 	unsigned char *blob;
-	int ret = -1;
+	char msg[SPOOL_ERRLEN];
+	int rc, ret = -1;
 
-	if (sp == NULL || spool_lock(sp) != 0)
+	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (spectrum_id == NULL || (n > 0 && pixels == NULL) ||
 	    n > SPOOL_MAX_PIXELS) {
@@ -745,10 +1416,29 @@ spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
 	else
 		sqlite3_bind_null(st, 5);
 	/* One statement: SQLite's autocommit makes it its own transaction. */
-	if (sqlite3_step(st) == SQLITE_DONE)
+	rc = sqlite3_step(st);
+	snprintf(msg, sizeof msg, "%s: %s", _("cannot store spectrum"),
+	    sqlite3_errmsg(sp->db));
+	if ((rc & 0xff) == SQLITE_FULL) {
+		/*
+		 * Full, as in spool_put(): the oldest records make room.  A
+		 * spectrum of n pixels needs about the room of n / 4 samples.
+		 */
+		memset(&r, 0, sizeof r);
+		memcpy(r.rows, sp->rows, sizeof r.rows);
+		sqlite3_reset(st);
+		if (make_room(sp, &r, 1 + (int64_t)n / 4) > 0 &&
+		    (rc = sqlite3_step(st)) != SQLITE_DONE)
+			snprintf(msg, sizeof msg, "%s: %s",
+			    _("cannot store spectrum"), sqlite3_errmsg(sp->db));
+		for (int s = 0; s < SPOOL_NSTREAMS; s++)
+			sp->rows[s] += r.delta[s];
+	}
+	if (rc == SQLITE_DONE) {
+		sp->rows[SPOOL_SPECTRA]++;
 		ret = 0;
-	else
-		set_db_error(sp, _("cannot store spectrum"));
+	} else
+		set_error(sp, "%s", msg);
 	stmt_done(st);
 	free(blob);
 out:
@@ -762,17 +1452,41 @@ spool_counts(struct spool *sp, struct spool_counts *out)
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (sp == NULL || out == NULL || spool_lock(sp) != 0)
+	if (sp == NULL || out == NULL || spool_enter(sp) != 0)
 		return -1;
+	if (refresh_rows(sp, 0) != 0) {
+		set_db_error(sp, _("cannot count the spool"));
+		goto out;
+	}
 	st = sp->stmt[ST_COUNTS];
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		out->samples = sqlite3_column_int64(st, 0);
-		out->errors = sqlite3_column_int64(st, 1);
-		out->oldest_us = sqlite3_column_int64(st, 2); /* NULL: 0 */
+		int have = 0;
+
+		memset(out, 0, sizeof *out);
+		memcpy(out->rows, sp->rows, sizeof out->rows);
+		out->samples = sp->rows[SPOOL_SAMPLES];
+		out->errors = sp->rows[SPOOL_ERRORS];
+		/* The oldest of the streams' first records; NULL: empty. */
+		for (int s = 0; s < SPOOL_NSTREAMS; s++) {
+			int64_t ts = sqlite3_column_int64(st, s);
+
+			if (sqlite3_column_type(st, s) != SQLITE_NULL &&
+			    (!have++ || ts < out->oldest_us))
+				out->oldest_us = ts;
+		}
+		out->marked = sqlite3_column_int64(st, 3);
+		out->file_bytes = sqlite3_column_int64(st, 4);
+		out->purged_rows = sqlite3_column_int64(st, 5);
+		out->purge_events = sqlite3_column_int64(st, 6);
+		out->last_purge_us = sqlite3_column_int64(st, 7);
+		out->dropped_rows = sqlite3_column_int64(st, 8);
+		out->full_events = sqlite3_column_int64(st, 9);
+		out->last_full_us = sqlite3_column_int64(st, 10);
 		ret = 0;
 	} else
 		set_db_error(sp, _("cannot count the spool"));
 	stmt_done(st);
+out:
 	spool_unlock(sp);
 	return ret;
 }
@@ -783,7 +1497,7 @@ spool_put_state(struct spool *sp, int64_t ts_us, long pid, const char *json)
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (sp == NULL || spool_lock(sp) != 0)
+	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (json == NULL) {
 		set_error(sp, _("cannot store the console state: no state"));
@@ -812,7 +1526,7 @@ spool_get_state(struct spool *sp, int64_t *ts_us, long *pid, char **json)
 
 	if (json != NULL)
 		*json = NULL;
-	if (sp == NULL || spool_lock(sp) != 0)
+	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	st = sp->stmt[ST_GET_STATE];
 	rc = sqlite3_step(st);
@@ -842,7 +1556,7 @@ spool_each_sample(struct spool *sp, const char *point_id,
 	struct spool_sample s;
 	int rc, ret = -1;
 
-	if (sp == NULL || spool_lock(sp) != 0)
+	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (cb == NULL) {
 		set_error(sp, _("cannot list samples: no callback"));
@@ -872,6 +1586,390 @@ spool_each_sample(struct spool *sp, const char *point_id,
 		ret = 0;
 	else
 		set_db_error(sp, _("cannot list samples"));
+	stmt_done(st);
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_set_options(struct spool *sp, const struct spool_options *o)
+{
+	int64_t page_size, pages, max;
+	char sql[64];
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (o == NULL || o->max_bytes < 0) {
+		set_error(sp, _("cannot apply the spool options: bad "
+		    "arguments"));
+		goto out;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA synchronous = %s",
+	    o->sync_full ? "FULL" : "NORMAL");
+	if (db_exec(sp, sql) != 0)
+		goto dberr;
+	max = sp->dflt_max_pages;
+	if (o->max_bytes > 0) {
+		if (db_int(sp, "PRAGMA page_size", &page_size) != 0 ||
+		    db_int(sp, "PRAGMA page_count", &pages) != 0 ||
+		    page_size <= 0)
+			goto dberr;
+		/*
+		 * Never below the file as it is: a larger spool is not
+		 * refused, it just cannot grow (and make_room() reuses
+		 * what it frees).
+		 */
+		max = max64(max64(o->max_bytes / page_size, pages), 1);
+	}
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+	    (long long)max);
+	if (db_exec(sp, sql) != 0)
+		goto dberr;
+	ret = 0;
+	goto out;
+dberr:
+	set_db_error(sp, _("cannot apply the spool options"));
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+const char *
+spool_id(struct spool *sp)
+{
+	/* Read at open and never changed: no lock needed. */
+	return sp != NULL ? sp->id : "";
+}
+
+const char *
+spool_stream_name(enum spool_stream s)
+{
+	switch (s) {
+	case SPOOL_SAMPLES:
+		return "samples";
+	case SPOOL_ERRORS:
+		return "errors";
+	case SPOOL_SPECTRA:
+		return "spectra";
+	case SPOOL_NSTREAMS:
+		break;
+	}
+	return "?";
+}
+
+static int
+stream_ok(enum spool_stream s)
+{
+	return (unsigned)s < (unsigned)SPOOL_NSTREAMS;
+}
+
+static int
+upload_ok(const struct spool_upload *up)
+{
+	return up != NULL && stream_ok(up->stream) &&
+	    up->first_seq <= up->last_seq;
+}
+
+int
+spool_upload_begin(struct spool *sp, enum spool_stream stream,
+    int64_t max_rows, struct spool_upload *up)
+{
+	sqlite3_stmt *st;
+	int64_t mark, first, last, rows, tx;
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (!stream_ok(stream) || max_rows < 1 || up == NULL) {
+		set_error(sp, _("cannot begin an upload: bad arguments"));
+		goto out;
+	}
+	/* One transaction: another process's marks cannot interleave. */
+	if (db_begin(sp) != 0 || stream_mark(sp, stream, &mark) != 0)
+		goto dberr;
+	/* The first record above every open mark (INT64_MIN: none). */
+	st = sp->sst[stream][SST_FIRST_ABOVE];
+	sqlite3_bind_int64(st, 1, mark);
+	if (step_int(st, INT64_MIN, &first) != 0)
+		goto dberr;
+	if (first == INT64_MIN) {
+		db_rollback(sp);
+		ret = 0;
+		goto out;
+	}
+	st = sp->sst[stream][SST_NTH];
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, max_rows - 1);
+	if (step_int(st, INT64_MIN, &last) != 0 ||
+	    (last == INT64_MIN &&
+	    step_int(sp->sst[stream][SST_MAX], first, &last) != 0))
+		goto dberr;
+	st = sp->sst[stream][SST_COUNT_RANGE];
+	sqlite3_bind_int64(st, 1, first);
+	sqlite3_bind_int64(st, 2, last);
+	if (step_int(st, 0, &rows) != 0)
+		goto dberr;
+	st = sp->stmt[ST_INS_UPLOAD];
+	sqlite3_bind_int(st, 1, (int)stream);
+	sqlite3_bind_int64(st, 2, first);
+	sqlite3_bind_int64(st, 3, last);
+	sqlite3_bind_int64(st, 4, rows);
+	sqlite3_bind_int64(st, 5, real_now_us());
+	if (step_done(st) != SQLITE_DONE)
+		goto dberr;
+	tx = sqlite3_last_insert_rowid(sp->db);
+	if (db_commit(sp) != 0)
+		goto dberr;
+	*up = (struct spool_upload){ .tx = tx, .stream = stream,
+	    .first_seq = first, .last_seq = last, .rows = rows };
+	ret = 1;
+	goto out;
+dberr:
+	set_db_error(sp, _("cannot begin an upload"));
+	db_rollback(sp);
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+/* A row of SST_EACH (columns as in SAMPLE_COLS etc.) as a record. */
+static void
+fill_record(sqlite3_stmt *st, enum spool_stream s, struct spool_record *r)
+{
+	int64_t pixels;
+	int bytes;
+
+	memset(r, 0, sizeof *r);
+	r->stream = s;
+	r->seq = sqlite3_column_int64(st, 0);
+	r->ts_us = sqlite3_column_int64(st, 1);
+	r->batch_id = (const char *)sqlite3_column_text(st, 2);
+	r->value = NAN;
+	switch (s) {
+	case SPOOL_SAMPLES:
+		r->point_id = (const char *)sqlite3_column_text(st, 3);
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+			r->value = sqlite3_column_double(st, 4);
+		r->quality = (enum quality)sqlite3_column_int(st, 5);
+		break;
+	case SPOOL_ERRORS:
+		r->point_id = (const char *)sqlite3_column_text(st, 3);
+		r->device_id = (const char *)sqlite3_column_text(st, 4);
+		r->code = sqlite3_column_int(st, 5);
+		r->detail = sqlite3_column_int(st, 6);
+		r->description = (const char *)sqlite3_column_text(st, 7);
+		break;
+	case SPOOL_SPECTRA:
+		r->spectrum_id = (const char *)sqlite3_column_text(st, 3);
+		pixels = sqlite3_column_int64(st, 4);
+		r->data = sqlite3_column_blob(st, 5);
+		bytes = sqlite3_column_bytes(st, 5);
+		/* Never more pixels than the blob holds. */
+		r->pixels = pixels >= 0 && pixels <= bytes / 8 ?
+		    (size_t)pixels : (size_t)bytes / 8;
+		break;
+	case SPOOL_NSTREAMS:
+		break;
+	}
+}
+
+int
+spool_upload_each(struct spool *sp, const struct spool_upload *up,
+    int (*cb)(void *ctx, const struct spool_record *r), void *ctx)
+{
+	sqlite3_stmt *st;
+	struct spool_record r;
+	int rc, ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (!upload_ok(up) || cb == NULL) {
+		set_error(sp, _("cannot read an upload: bad arguments"));
+		goto out;
+	}
+	st = sp->sst[up->stream][SST_EACH];
+	sqlite3_bind_int64(st, 1, up->first_seq);
+	sqlite3_bind_int64(st, 2, up->last_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_record(st, up->stream, &r);
+		if (cb(ctx, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		set_db_error(sp, _("cannot read an upload"));
+	stmt_done(st);
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_upload_commit(struct spool *sp, const struct spool_upload *up)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (!upload_ok(up)) {
+		set_error(sp, _("cannot commit an upload: bad arguments"));
+		goto out;
+	}
+	/*
+	 * The range holds exactly the marked records: later ones got higher
+	 * seqs.  Deleted even when the mark is gone (reset meanwhile): the
+	 * historian has them.
+	 */
+	if (db_begin(sp) != 0)
+		goto dberr;
+	st = sp->sst[up->stream][SST_DEL_RANGE];
+	sqlite3_bind_int64(st, 1, up->first_seq);
+	sqlite3_bind_int64(st, 2, up->last_seq);
+	if (step_done(st) != SQLITE_DONE)
+		goto dberr;
+	/* Not up->rows: some may have been dropped when the spool was full. */
+	n = sqlite3_changes(sp->db);
+	st = sp->stmt[ST_DEL_UPLOAD];
+	sqlite3_bind_int64(st, 1, up->tx);
+	if (step_done(st) != SQLITE_DONE || db_commit(sp) != 0)
+		goto dberr;
+	sp->rows[up->stream] -= n;
+	ret = 0;
+	goto out;
+dberr:
+	set_db_error(sp, _("cannot commit an upload"));
+	db_rollback(sp);
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_upload_abort(struct spool *sp, const struct spool_upload *up)
+{
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (up == NULL) {
+		set_error(sp, _("cannot abort an upload: bad arguments"));
+		goto out;
+	}
+	st = sp->stmt[ST_DEL_UPLOAD];
+	sqlite3_bind_int64(st, 1, up->tx);
+	if (step_done(st) == SQLITE_DONE)
+		ret = 0;
+	else
+		set_db_error(sp, _("cannot abort an upload"));
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_upload_reset(struct spool *sp)
+{
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (step_done(sp->stmt[ST_DEL_UPLOADS]) == SQLITE_DONE)
+		ret = sqlite3_changes(sp->db);
+	else
+		set_db_error(sp, _("cannot clear the upload marks"));
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_purge_older(struct spool *sp, int64_t cutoff_us, int64_t now_us,
+    int64_t *purged)
+{
+	sqlite3_stmt *st;
+	int64_t total = 0, n = 0;
+	int ret = -1, counted = 0;
+
+	if (purged != NULL)
+		*purged = 0;
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	for (int s = 0; s < SPOOL_NSTREAMS; s++) {
+		do {
+			/* Short transactions, so that puts are not held up. */
+			if (n == SPOOL_PURGE_CHUNK && spool_pause(sp) != 0) {
+				if (purged != NULL)
+					*purged = total;
+				return -1;
+			}
+			if (db_begin(sp) != 0)
+				goto dberr;
+			st = sp->sst[s][SST_PURGE];
+			sqlite3_bind_int64(st, 1, cutoff_us);
+			sqlite3_bind_int64(st, 2, SPOOL_PURGE_CHUNK);
+			if (step_done(st) != SQLITE_DONE)
+				goto dberr;
+			n = sqlite3_changes(sp->db);
+			/* One purge event per call that removed anything. */
+			if (n > 0 && (meta_update(sp, "purged_rows", n, 1) != 0 ||
+			    (!counted &&
+			    meta_update(sp, "purge_events", 1, 1) != 0) ||
+			    meta_update(sp, "last_purge_us", now_us, 0) != 0))
+				goto dberr;
+			if (db_commit(sp) != 0)
+				goto dberr;
+			if (n > 0)
+				counted = 1;
+			sp->rows[s] -= n;
+			total += n;
+		} while (n == SPOOL_PURGE_CHUNK);
+	}
+	ret = 0;
+	goto out;
+dberr:
+	set_db_error(sp, _("cannot purge old records"));
+	db_rollback(sp);
+out:
+	if (purged != NULL)
+		*purged = total;
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_backlog_by_point(struct spool *sp,
+    int (*cb)(void *ctx, const char *point_id, int64_t rows,
+    int64_t oldest_us, int64_t newest_us), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (cb == NULL) {
+		set_error(sp, _("cannot list the backlog: no callback"));
+		goto out;
+	}
+	st = sp->stmt[ST_BACKLOG];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cb(ctx, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		    sqlite3_column_int64(st, 3)) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		ret = 0;
+	else
+		set_db_error(sp, _("cannot list the backlog"));
 	stmt_done(st);
 out:
 	spool_unlock(sp);

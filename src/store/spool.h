@@ -34,10 +34,40 @@ struct spool_error {
 	int64_t ts_us;
 };
 
+/*
+ * The three streams of records that leave the spool for the historian, each
+ * with its own sequence: seq is assigned at insert, strictly increasing in
+ * commit order and never reused within one spool file (AUTOINCREMENT), so
+ * (spool_id, stream, seq) names a record uniquely for ever.
+ */
+enum spool_stream { SPOOL_SAMPLES, SPOOL_ERRORS, SPOOL_SPECTRA, SPOOL_NSTREAMS };
+
 struct spool_counts {
-	int64_t samples;        /* rows waiting in the spool */
-	int64_t errors;
+	int64_t rows[SPOOL_NSTREAMS];   /* records waiting, per stream */
+	int64_t samples;        /* = rows[SPOOL_SAMPLES] */
+	int64_t errors;         /* = rows[SPOOL_ERRORS] */
 	int64_t oldest_us;      /* oldest waiting record, 0 when empty */
+	int64_t marked;         /* records inside open upload transactions */
+	int64_t purged_rows;    /* never-uploaded records purged by retention */
+	int64_t purge_events;   /* retention purges that removed records */
+	int64_t last_purge_us;  /* time of the last such purge, 0 if none */
+	int64_t dropped_rows;   /* oldest records dropped because the spool was full */
+	int64_t full_events;    /* times the spool was found full */
+	int64_t last_full_us;   /* time of the last, 0 if never */
+	int64_t file_bytes;     /* size of the database (page_count * page_size) */
+};
+
+/* Durability and size settings (app.json "storage"). */
+struct spool_options {
+	/*
+	 * 1 (default): synchronous=FULL, a commit is fsync'ed before spool_put
+	 * returns: survives kill -9 and power loss.  0: synchronous=NORMAL,
+	 * survives kill -9 of the process but the last commits may vanish with
+	 * the power.
+	 */
+	int sync_full;
+	/* Largest spool file in bytes; 0: only the file system limits it. */
+	int64_t max_bytes;
 };
 
 struct spool;
@@ -52,13 +82,17 @@ int spool_open(const char *path, struct spool **out, char *err, size_t errlen);
 void spool_close(struct spool *sp);
 
 /*
- * Store samples and errors in one transaction; 0 when committed (durable:
- * fsync'ed), -1 on error, and then nothing of this call was stored.
+ * Store samples and errors; 0 when committed (durable as the options say),
+ * -1 on error, and then nothing of this call was stored.  Group commit:
+ * callers on several threads at once share one transaction and one fsync,
+ * each returning only when the transaction holding its records committed.
+ * When the spool is full (SQLITE_FULL: the disk, or options.max_bytes) the
+ * oldest records are dropped (counted: dropped_rows, full_events) to make
+ * room and the put is tried once more: the newest data is kept.
  */
 int spool_put(struct spool *sp, const struct spool_sample *samples,
     size_t nsamples, const struct spool_error *errors, size_t nerrors);
 
-/* Rows in the spool and the oldest timestamp among them; 0 or -1. */
 /*
  * Store one spectrum (pixels in engineering units) durably; 0 when
  * committed.  Kept as little-endian float64 in a blob, n at most
@@ -68,6 +102,10 @@ int spool_put(struct spool *sp, const struct spool_sample *samples,
 int spool_put_spectrum(struct spool *sp, const char *spectrum_id,
     int64_t ts_us, const double *pixels, size_t n, const char *batch_id);
 
+/*
+ * Records waiting, the oldest among them and the spool's counters; 0 or -1.
+ * Cheap enough to call every second with millions of records waiting.
+ */
 int spool_counts(struct spool *sp, struct spool_counts *out);
 
 /* Last state published by a running console or engine (JSON object). */
@@ -86,6 +124,82 @@ int spool_get_state(struct spool *sp, int64_t *ts_us, long *pid, char **json);
  */
 int spool_each_sample(struct spool *sp, const char *point_id,
     int (*cb)(void *ctx, const struct spool_sample *s), void *ctx);
+
+/* Apply options (see struct spool_options); 0 or -1. */
+int spool_set_options(struct spool *sp, const struct spool_options *o);
+
+/* Random id of this spool file (32 hex digits), made when it was created. */
+const char *spool_id(struct spool *sp);
+/* "samples", "errors", "spectra". */
+const char *spool_stream_name(enum spool_stream s);
+
+/*
+ * Upload transactions (the meter-collector's scheme).  spool_upload_begin
+ * takes a new transaction id and marks the oldest waiting records of one
+ * stream that no open transaction holds, at most max_rows of them: a mark is
+ * the range of seqs [first_seq, last_seq], and because seqs are assigned in
+ * commit order that range is exactly the records the upload carries; records
+ * added meanwhile get higher seqs and stay unmarked.  The marks are stored in
+ * the spool.  After the historian committed, spool_upload_commit deletes the
+ * marked records and the mark; after a failure spool_upload_abort clears the
+ * mark and the records wait for the next upload.  spool_upload_reset clears
+ * every stale mark: called once at start by the engine that owns the spool.
+ */
+struct spool_upload {
+	int64_t tx;
+	enum spool_stream stream;
+	int64_t first_seq, last_seq;
+	int64_t rows;           /* records in the range when marked */
+};
+
+/* One record of an upload; strings and data live until the callback returns. */
+struct spool_record {
+	enum spool_stream stream;
+	int64_t seq;
+	int64_t ts_us;
+	const char *batch_id;           /* samples, spectra; NULL if none */
+	/* SPOOL_SAMPLES */
+	const char *point_id;           /* also SPOOL_ERRORS, may be NULL there */
+	double value;                   /* NAN when stored as NULL */
+	enum quality quality;
+	/* SPOOL_ERRORS */
+	const char *device_id;
+	int code, detail;
+	const char *description;        /* may be NULL */
+	/* SPOOL_SPECTRA */
+	const char *spectrum_id;
+	const unsigned char *data;      /* pixels as little-endian float64 */
+	size_t pixels;
+};
+
+/* 1 and *up filled when records were marked, 0 when none wait, -1 on error. */
+int spool_upload_begin(struct spool *sp, enum spool_stream stream,
+    int64_t max_rows, struct spool_upload *up);
+/*
+ * The marked records in seq order; cb returns non-zero to stop.  0 or -1.
+ * As with spool_each_sample, the spool stays locked while cb runs.
+ */
+int spool_upload_each(struct spool *sp, const struct spool_upload *up,
+    int (*cb)(void *ctx, const struct spool_record *r), void *ctx);
+int spool_upload_commit(struct spool *sp, const struct spool_upload *up);
+int spool_upload_abort(struct spool *sp, const struct spool_upload *up);
+/* Clear every stale mark; the number cleared, or -1. */
+int spool_upload_reset(struct spool *sp);
+
+/*
+ * Retention: delete the records of every stream older than cutoff_us (they
+ * were never uploaded: uploaded records leave the spool at once).  Deletes in
+ * short transactions so that writers are not held up; counts what it removed
+ * in the spool (purged_rows, purge_events, last_purge_us) and in *purged.
+ * 0 or -1.
+ */
+int spool_purge_older(struct spool *sp, int64_t cutoff_us, int64_t now_us,
+    int64_t *purged);
+
+/* Waiting samples per point: cb gets point, rows, oldest and newest ts. */
+int spool_backlog_by_point(struct spool *sp,
+    int (*cb)(void *ctx, const char *point_id, int64_t rows,
+    int64_t oldest_us, int64_t newest_us), void *ctx);
 
 /*
  * Message of the last failed call on sp.  Thread-safe: a thread gets its own

@@ -60,7 +60,7 @@ done || exit 1
 pass "all $npoints points have plausible samples"
 
 back=$(spool_sql "$SPOOL" "SELECT count(*) FROM samples a JOIN samples b
-    ON a.point_id = b.point_id AND b.id > a.id AND b.ts_us <= a.ts_us")
+    ON a.point_id = b.point_id AND b.seq > a.seq AND b.ts_us <= a.ts_us")
 [ "$back" -eq 0 ] || fail "$back timestamps go backwards"
 now_us=$(($(date +%s) * 1000000))
 stale=$(spool_sql "$SPOOL" "SELECT count(*) FROM samples

@@ -40,8 +40,8 @@ struct app_case {
 };
 
 #define IDMSG "invalid id: use 1 to 63 characters from A-Z a-z 0-9 _ . -"
-#define PWMSG "must not contain a password: give it through PGPASSFILE " \
-	"or the environment"
+#define PWMSG "must not contain a password: give it in password_file, " \
+	"PGPASSFILE or PGPASSWORD"
 
 static const char app_ok[] = "{'site': 'Plant', 'console_id': 'c-1'}\n";
 

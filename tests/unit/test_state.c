@@ -115,7 +115,14 @@ test_snapshot_json(void **state)
 
 	(void)state;
 	state_record_poll(st, 0, &r, 1);
-	state_set_spool(st, 10, 2, 1763701268000000, 1 << 20);
+	{
+		struct spool_counts sc = { .samples = 10, .errors = 2,
+		    .oldest_us = 1763701268000000 };
+
+		sc.rows[SPOOL_SAMPLES] = 10;
+		sc.rows[SPOOL_ERRORS] = 2;
+		state_set_spool(st, &sc, 1 << 20, false);
+	}
 	state_copy(st, &snap);
 	s = snapshot_to_json(&snap, NULL, NULL);
 	assert_non_null(s);
@@ -123,8 +130,8 @@ test_snapshot_json(void **state)
 	assert_non_null(root);
 	assert_string_equal(json_string_value(json_object_get(root, "site")),
 	    "Test Site");
-	assert_string_equal(json_string_value(json_object_get(root,
-	    "historian")), "not_configured");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    root, "historian"), "state")), "not_configured");
 	json_t *p0 = json_array_get(json_object_get(root, "points"), 0);
 	assert_true(json_real_value(json_object_get(p0, "value")) == 7.25);
 	assert_string_equal(json_string_value(json_object_get(p0, "ts")),
@@ -133,6 +140,10 @@ test_snapshot_json(void **state)
 	assert_true(json_is_null(json_object_get(p1, "value")));
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(
 	    root, "spool"), "samples")), 10);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    root, "spool"), "errors")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    root, "spool"), "oldest")), "2025-11-21T05:01:08.000000Z");
 	json_decref(root);
 	free(s);
 	snapshot_free(&snap);

@@ -1,0 +1,3 @@
+-- 0002_audit_batches, down.
+DROP TABLE batches;
+DROP TABLE audit_events;
