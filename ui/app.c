@@ -395,8 +395,9 @@ draw_historian(struct bar *b, const struct app_config *app,
 		long retry = h->next_retry_us > now ?
 		    (long)((h->next_retry_us - now + 999999) / 1000000) : 0;
 
-		snprintf(t1, sizeof t1, _("Historian: down, retry in %ld s: %s"),
-		    retry, h->last_error);
+		/* The reason is long (libpq's); status and the log have it. */
+		snprintf(t1, sizeof t1, _("Historian: down, retry in %ld s"),
+		    retry);
 		snprintf(t2, sizeof t2, _("Historian: down"));
 		bar_add(b, 4, t1, t2);
 		bar_role(b, ROLE_BAD);
