@@ -212,20 +212,14 @@ finish_step(PGconn *c, const struct migration *m, bool up,
 	char vbuf[16];
 	const char *params[4] = { vbuf, m->name, applied_by, m->checksum };
 	PGresult *res;
-	char what[96];
+	char msg[512];
 
 	snprintf(vbuf, sizeof vbuf, "%d", m->version);
-	if (pg_exec(c, up ? m->up : m->down, err, errlen) != 0) {
-		snprintf(what, sizeof what, up ? _("migration %d (%s) up") :
-		    _("migration %d (%s) down"), m->version, m->name);
+	if (pg_exec(c, up ? m->up : m->down, msg, sizeof msg) != 0) {
+		/* Name the step before the server's message. */
+		snprintf(err, errlen, up ? _("migration %d (%s) up: %s") :
+		    _("migration %d (%s) down: %s"), m->version, m->name, msg);
 		PQclear(PQexec(c, "ROLLBACK"));
-		/* Prefix the step to the server's message. */
-		{
-			char msg[512];
-
-			snprintf(msg, sizeof msg, "%s: %s", what, err);
-			str_copy(err, msg, errlen);
-		}
 		return -1;
 	}
 	if (up)

@@ -72,6 +72,19 @@ db down 1 --yes >"$T/down1" 2>&1 || { cat "$T/down1"; fail "db down 1"; }
     fail "audit_events still there after down 1"
 [ "$(pg_psql "SELECT to_regclass('samples') IS NOT NULL")" = t ] ||
     fail "samples gone after down 1"
+# A step that fails (a table in its way) changes nothing.
+pg_psql "CREATE TABLE batches (x int)" >/dev/null
+db migrate >"$T/upfail" 2>&1
+[ $? -eq 1 ] || { cat "$T/upfail"; fail "a failing migration did not exit 1"; }
+grep -q "migration 2 (audit_batches) up: .*already exists" "$T/upfail" ||
+    { cat "$T/upfail"; fail "the failing step is not named with the reason"; }
+[ "$(pg_psql "SELECT to_regclass('audit_events') IS NULL")" = t ] ||
+    fail "the failed step left audit_events behind"
+[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 1 ] ||
+    fail "the failed step changed the version"
+pg_psql "DROP TABLE batches" >/dev/null
+pass "a failing migration step is named and changes nothing"
+
 db down 0 --yes >"$T/down0" 2>&1 || { cat "$T/down0"; fail "db down 0"; }
 [ "$(pg_psql "SELECT count(*) FROM schema_migrations")" = 0 ] ||
     fail "schema_migrations not empty after down 0"
