@@ -1,11 +1,22 @@
 #!/bin/sh
-# tests/bench/run.sh: `make bench`.  Starts the simulator with one device on
-# a loopback port and runs both benchmarks.  Figures, not pass/fail.
+# tests/bench/run.sh: `make bench`.  Figures, not pass/fail.
+#
+# Polling and dispatch: the simulator with one device on a loopback port,
+# the engine against bare libmodbus, and the executor's own overhead.
+#
+# Historian: a throwaway PostgreSQL 15 cluster of its own (tests/pg_lib.sh)
+# on port 15991, migrated by `jope-smb db migrate`; then bench_historian
+# measures spool ingest, the uploader against psql \copy of the same rows,
+# and binary against text COPY.  pg_lib.sh runs the cluster with fsync=off
+# for speed; here fsync is turned back on, so that the uploader's commits
+# and psql's both reach the disk, as they must in the plant.  The password
+# reaches bench_historian and psql through PGPASSWORD, never argv.
 set -eu
 top_builddir=$1
 top_srcdir=$2
-T=$(mktemp -d)
-trap 'kill $SIM_PID 2>/dev/null; rm -rf "$T"' EXIT
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/pg_lib.sh"
+
 cat >"$T/app.json" <<JSON
 {"site": "bench", "console_id": "bench"}
 JSON
@@ -25,3 +36,31 @@ echo "== polling: engine vs bare libmodbus, 125 holding registers per read"
 "$top_builddir/tests/bench/bench_poll" 127.0.0.1 15990 1 "${BENCH_SECONDS:-2}" "${BENCH_ROUNDS:-5}"
 echo "== executor dispatch overhead"
 "$top_builddir/tests/bench/bench_dispatch" "${BENCH_TASKS:-200000}"
+stop_sim
+
+printf '%s\n' '== historian: spool ingest, uploader vs psql \copy, binary vs text COPY'
+HB="$top_builddir/tests/bench/bench_historian"
+mkdir "$T/hist"
+if ! _pg_find_bin >/dev/null; then
+    echo "(PostgreSQL 15 server not installed: spool ingest only)"
+    "$HB" "$T/hist" "${BENCH_SAMPLES:-1000000}"
+    exit 0
+fi
+pg_start 15991
+mkdir "$T/hcfg"
+cp "$top_srcdir/config/demo/devices.json" "$T/hcfg/"
+umask 077
+printf '%s\n' "$PG_PASSWORD" >"$T/pgpass"
+umask 022
+jq -n --arg ci "$PG_CONNINFO" --arg pf "$T/pgpass" \
+    '{site: "bench", console_id: "bench",
+      historian: {conninfo: $ci, password_file: $pf}}' >"$T/hcfg/app.json"
+"$JOPE" -c "$T/hcfg" --state-dir "$T/state" db migrate >"$T/migrate.log" 2>&1 ||
+    { cat "$T/migrate.log" >&2; fail "db migrate"; }
+pg_psql "ALTER SYSTEM SET fsync = on" "SELECT pg_reload_conf()" >/dev/null
+fsync_on() { [ "$(pg_psql "SHOW fsync")" = on ]; }
+wait_until 50 fsync_on || fail "fsync did not come back on"
+echo "(fsync turned back on for this benchmark: every COMMIT of either side is flushed)"
+PGPASSWORD=$PG_PASSWORD "$HB" "$T/hist" "${BENCH_SAMPLES:-1000000}" \
+    "$PG_CONNINFO" "host=$PG_SOCK port=$PG_PORT dbname=jope user=$PG_SUPER" \
+    "$PG_BIN/psql" "${BENCH_BATCH_ROWS:-20000}" "${BENCH_HIST_ROUNDS:-3}"
