@@ -1,6 +1,15 @@
 /*
  * spool.c: the local durable store, one SQLite file in WAL mode.
  *
+ * This file opens the spool (creating, checking and migrating the file),
+ * applies its options and puts records into it: spool_put() with its group
+ * commit, spool_put_spectrum(), making room when the spool is full.  It also
+ * keeps the console state, the counts and the calling thread's last error,
+ * and owns the locking and the helpers every spool function uses.  Records
+ * leave the spool through spool_upload.c (upload transactions, retention,
+ * backlog); the two files share struct spool and those helpers through
+ * spool_impl.h, which no other module includes.
+ *
  * Why SQLite: the spool must survive the process and the machine dying at any
  * instant, be readable by a second process (`jope-smb status`) while the
  * console writes, and need no server.  SQLite gives all three.
@@ -27,9 +36,9 @@
  * leader of a group commit (below) lets go of the mutex while it writes and
  * fsyncs, so that other callers can queue their records meanwhile, and marks
  * the connection taken (sp->writing); everyone else waits on sp->cond until
- * it is free again (spool_enter).  And spool_purge_older() lets go of it
- * between its chunks (spool_pause), so that a long purge does not hold up
- * the writers.  The mutex is an error-checking one: a
+ * it is free again (spool_enter).  And spool_purge_older() (spool_upload.c)
+ * lets go of it between its chunks (spool_pause), so that a long purge does
+ * not hold up the writers.  The mutex is an error-checking one: a
  * callback of spool_each_sample() that calls back into the spool gets -1, not
  * a deadlock.
  *
@@ -84,10 +93,8 @@
  * written by every insert, the hot path, while every delete (upload commit,
  * full, retention) is by a seq range, which the rowid B-tree serves alone.
  * The rare queries by point or time (status, spool_each_sample, retention)
- * scan; retention scans from the oldest end and stops at its chunk size.
- * upload_tx holds the marks of the upload transactions, a seq range each,
- * instead of a column in every row: marking a batch is one insert, not an
- * update of every record.  spool_meta holds the spool's random id and the
+ * scan.  upload_tx holds the marks of the upload transactions, a seq range
+ * each (see spool_upload.c).  spool_meta holds the spool's random id and the
  * counters that must survive a restart (purged, dropped, full events).
  *
  * Counts.  spool_counts() is called every second while millions of records
@@ -126,11 +133,10 @@
 #include "core/i18n.h"
 #include "core/util.h"
 #include "store/spool.h"
+#include "store/spool_impl.h"
 
 #define SPOOL_BUSY_MS	5000
-#define SPOOL_ERRLEN	512
 #define SPOOL_APP_ID	0x4a4f5045	/* "JOPE" */
-#define SPOOL_PURGE_CHUNK 10000		/* rows per retention transaction */
 #define SPOOL_DROP_MIN	1000		/* fewest rows dropped when full */
 
 /*
@@ -248,30 +254,10 @@ static const char *const migrations[] = {
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))
 
-/* The prepared statements, indexes into sp->stmt[] and stmt_sql[]. */
-enum {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_INS_SAMPLE,
-	ST_INS_ERROR,
-	ST_COUNTS,
-	ST_DATA_VERSION,
-	ST_PUT_STATE,
-	ST_GET_STATE,
-	ST_EACH_ALL,
-	ST_EACH_POINT,
-	ST_INS_SPECTRUM,
-	ST_META_ADD,
-	ST_META_SET,
-	ST_MARK,
-	ST_INS_UPLOAD,
-	ST_DEL_UPLOAD,
-	ST_DEL_UPLOADS,
-	ST_BACKLOG,
-	ST_COUNT_
-};
-
+/*
+ * The SQL of this file's statements (see the enum in spool_impl.h); those of
+ * spool_upload.c are in spool_upload_sql[] there.  All are prepared at open.
+ */
 static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -318,59 +304,19 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_META_ADD] = "UPDATE spool_meta SET value = value + ?2 WHERE key = ?1",
 	[ST_META_SET] = "UPDATE spool_meta SET value = ?2 WHERE key = ?1",
-	[ST_MARK] = "SELECT max(last_seq) FROM upload_tx WHERE stream = ?1",
-	[ST_INS_UPLOAD] =
-	    "INSERT INTO upload_tx (stream, first_seq, last_seq, rows, started_us)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_DEL_UPLOAD] = "DELETE FROM upload_tx WHERE tx = ?1",
-	[ST_DEL_UPLOADS] = "DELETE FROM upload_tx",
-	[ST_BACKLOG] =
-	    "SELECT point_id, count(*), min(ts_us), max(ts_us) FROM samples"
-	    " GROUP BY point_id ORDER BY point_id",
 };
 
-/* The statements every stream has, indexes into sp->sst[stream][]. */
-enum {
-	SST_COUNT,
-	SST_FIRST_ABOVE,
-	SST_NTH,
-	SST_MAX,
-	SST_COUNT_RANGE,
-	SST_EACH,
-	SST_DEL_RANGE,
-	SST_DROP,
-	SST_PURGE,
-	SST_COUNT_
-};
-
-/* The columns spool_upload_each() reads, in the order fill_record() wants. */
-#define SAMPLE_COLS	"seq, ts_us, batch_id, point_id, value, quality"
-#define ERROR_COLS	"seq, ts_us, NULL, point_id, device_id, code, detail," \
-			" description"
-#define SPECTRUM_COLS	"seq, ts_us, batch_id, spectrum_id, pixels, data"
-
-#define STREAM_SQL(table, cols) {					\
+/* This file's statements of every stream; spool_upload.c has the others. */
+#define STREAM_SQL(table) {						\
 	[SST_COUNT] = "SELECT count(*) FROM " table,			\
-	[SST_FIRST_ABOVE] =						\
-	    "SELECT seq FROM " table " WHERE seq > ?1 ORDER BY seq LIMIT 1", \
-	[SST_NTH] = "SELECT seq FROM " table				\
-	    " WHERE seq >= ?1 ORDER BY seq LIMIT 1 OFFSET ?2",		\
-	[SST_MAX] = "SELECT max(seq) FROM " table,			\
-	[SST_COUNT_RANGE] =						\
-	    "SELECT count(*) FROM " table " WHERE seq BETWEEN ?1 AND ?2", \
-	[SST_EACH] = "SELECT " cols " FROM " table			\
-	    " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",		\
-	[SST_DEL_RANGE] = "DELETE FROM " table " WHERE seq BETWEEN ?1 AND ?2", \
 	[SST_DROP] = "DELETE FROM " table " WHERE seq IN (SELECT seq FROM " \
 	    table " WHERE seq > ?1 ORDER BY seq LIMIT ?2)",		\
-	[SST_PURGE] = "DELETE FROM " table " WHERE seq IN (SELECT seq FROM " \
-	    table " WHERE ts_us < ?1 LIMIT ?2)",			\
 }
 
 static const char *const sst_sql[SPOOL_NSTREAMS][SST_COUNT_] = {
-	[SPOOL_SAMPLES] = STREAM_SQL("samples", SAMPLE_COLS),
-	[SPOOL_ERRORS] = STREAM_SQL("collection_errors", ERROR_COLS),
-	[SPOOL_SPECTRA] = STREAM_SQL("spectra", SPECTRUM_COLS),
+	[SPOOL_SAMPLES] = STREAM_SQL("samples"),
+	[SPOOL_ERRORS] = STREAM_SQL("collection_errors"),
+	[SPOOL_SPECTRA] = STREAM_SQL("spectra"),
 };
 
 /*
@@ -389,38 +335,15 @@ struct put_req {
 	char err[SPOOL_ERRLEN];	/* the failure, when result is -1 */
 };
 
-struct spool {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* the connection became free */
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST_COUNT_];
-	sqlite3_stmt *sst[SPOOL_NSTREAMS][SST_COUNT_];
-	char *path;
-	char id[40];			/* spool_meta 'spool_id' */
-	int64_t dflt_max_pages;		/* max_page_count before options */
-	/* Under lock: */
-	int64_t rows[SPOOL_NSTREAMS];	/* records waiting per stream */
-	int64_t data_version;		/* when rows[] were last counted */
-	int writing;			/* a group commit leader has the db */
-	struct put_req *queue, **queue_tail;	/* puts for the next group */
-	uint64_t rounds;		/* group commits finished */
-	char err[SPOOL_ERRLEN];		/* last failure */
-	/* Threads blocked in spool_lock(); read without the lock. */
-	atomic_int lockers;
-};
-
 /* The calling thread's last failure, and the spool it happened on. */
 static _Thread_local const struct spool *tl_err_sp;
 static _Thread_local char tl_err[SPOOL_ERRLEN];
 /* Where spool_last_error() copies another thread's message. */
 static _Thread_local char tl_copy[SPOOL_ERRLEN];
 
-static void set_error(struct spool *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Record a failure; the caller holds sp->lock (or is the only user). */
-static void
-set_error(struct spool *sp, const char *fmt, ...)
+void
+spool_set_error(struct spool *sp, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -432,10 +355,10 @@ set_error(struct spool *sp, const char *fmt, ...)
 }
 
 /* Record a failure of SQLite, with its own message. */
-static void
-set_db_error(struct spool *sp, const char *what)
+void
+spool_set_db_error(struct spool *sp, const char *what)
 {
-	set_error(sp, "%s: %s", what, sqlite3_errmsg(sp->db));
+	spool_set_error(sp, "%s: %s", what, sqlite3_errmsg(sp->db));
 }
 
 /*
@@ -448,11 +371,11 @@ set_open_error(struct spool *sp, const char *what)
 	int code = sqlite3_errcode(sp->db) & 0xff;
 
 	if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
-		set_error(sp, _("%s: not a spool, or a damaged one (%s); "
+		spool_set_error(sp, _("%s: not a spool, or a damaged one (%s); "
 		    "move it aside to start a new spool"), sp->path,
 		    sqlite3_errmsg(sp->db));
 	else
-		set_error(sp, "%s: %s: %s", sp->path, what,
+		spool_set_error(sp, "%s: %s: %s", sp->path, what,
 		    sqlite3_errmsg(sp->db));
 }
 
@@ -474,7 +397,7 @@ spool_lock(struct spool *sp)
 	return -1;
 }
 
-static void
+void
 spool_unlock(struct spool *sp)
 {
 	pthread_mutex_unlock(&sp->lock);
@@ -484,7 +407,7 @@ spool_unlock(struct spool *sp)
  * Take the mutex and the connection: while a group commit leader writes, the
  * mutex is free but the connection is not.
  */
-static int
+int
 spool_enter(struct spool *sp)
 {
 	if (spool_lock(sp) != 0)
@@ -494,9 +417,31 @@ spool_enter(struct spool *sp)
 	return 0;
 }
 
+/*
+ * Between two chunks of a long job, with the mutex and the connection held:
+ * let the others have the spool, and take it back.  Puts queued for a group
+ * commit get their round.  Threads blocked on the mutex get a moment to take
+ * it: the mutex is not fair, and taking it again at once would starve them
+ * for the whole job.  0, or -1 when the mutex could not be taken again (it
+ * is not held then).
+ */
+int
+spool_pause(struct spool *sp)
+{
+	const struct timespec moment = { 0, 1000000L };
+	uint64_t round = sp->rounds;
+
+	while (sp->queue != NULL && sp->rounds == round)
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	spool_unlock(sp);
+	if (atomic_load(&sp->lockers) > 0)
+		nanosleep(&moment, NULL);
+	return spool_enter(sp);
+}
+
 /* Reset a statement after use: frees its read lock and its bindings. */
-static void
-stmt_done(sqlite3_stmt *st)
+void
+spool_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -506,12 +451,12 @@ stmt_done(sqlite3_stmt *st)
  * Step a statement that returns no row (or whose row is not wanted) and
  * reset it; the result of the step.  sqlite3_errmsg() still tells why.
  */
-static int
-step_done(sqlite3_stmt *st)
+int
+spool_step_done(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	stmt_done(st);
+	spool_stmt_done(st);
 	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
@@ -519,8 +464,8 @@ step_done(sqlite3_stmt *st)
  * Step a statement that returns one integer (NULL: dflt) and reset it; 0 or
  * -1.
  */
-static int
-step_int(sqlite3_stmt *st, int64_t dflt, int64_t *out)
+int
+spool_step_int(sqlite3_stmt *st, int64_t dflt, int64_t *out)
 {
 	int rc = sqlite3_step(st);
 
@@ -529,7 +474,7 @@ step_int(sqlite3_stmt *st, int64_t dflt, int64_t *out)
 		    sqlite3_column_int64(st, 0);
 	else if (rc == SQLITE_DONE)
 		*out = dflt;
-	stmt_done(st);
+	spool_stmt_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -555,21 +500,21 @@ db_exec(struct spool *sp, const char *sql)
 	return sqlite3_exec(sp->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static int
-db_begin(struct spool *sp)
+int
+spool_db_begin(struct spool *sp)
 {
-	return step_done(sp->stmt[ST_BEGIN]) == SQLITE_DONE ? 0 : -1;
+	return spool_step_done(sp->stmt[ST_BEGIN]) == SQLITE_DONE ? 0 : -1;
 }
 
-static int
-db_commit(struct spool *sp)
+int
+spool_db_commit(struct spool *sp)
 {
-	return step_done(sp->stmt[ST_COMMIT]) == SQLITE_DONE ? 0 : -1;
+	return spool_step_done(sp->stmt[ST_COMMIT]) == SQLITE_DONE ? 0 : -1;
 }
 
 /* Roll back the open transaction, if SQLite has not already done so. */
-static void
-db_rollback(struct spool *sp)
+void
+spool_db_rollback(struct spool *sp)
 {
 	if (sqlite3_get_autocommit(sp->db))
 		return;
@@ -578,34 +523,21 @@ db_rollback(struct spool *sp)
 }
 
 /* Real time now, µs since the epoch: for the counters of spool_meta. */
-static int64_t
-real_now_us(void)
+int64_t
+spool_real_now_us(void)
 {
 	return clock_real_us(clock_real());
 }
 
 /* Add to (add) or set (!add) one counter of spool_meta; 0 or -1. */
-static int
-meta_update(struct spool *sp, const char *key, int64_t v, int add)
+int
+spool_meta_update(struct spool *sp, const char *key, int64_t v, int add)
 {
 	sqlite3_stmt *st = sp->stmt[add ? ST_META_ADD : ST_META_SET];
 
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v);
-	return step_done(st) == SQLITE_DONE ? 0 : -1;
-}
-
-/*
- * The highest seq of stream held by an open upload transaction, or INT64_MIN
- * when none is open (no seq is below it); 0 or -1.
- */
-static int
-stream_mark(struct spool *sp, enum spool_stream s, int64_t *mark)
-{
-	sqlite3_stmt *st = sp->stmt[ST_MARK];
-
-	sqlite3_bind_int(st, 1, (int)s);
-	return step_int(st, INT64_MIN, mark);
+	return spool_step_done(st) == SQLITE_DONE ? 0 : -1;
 }
 
 /*
@@ -620,21 +552,23 @@ refresh_rows(struct spool *sp, int force)
 {
 	int64_t version, rows[SPOOL_NSTREAMS];
 
-	if (step_int(sp->stmt[ST_DATA_VERSION], 0, &version) != 0)
+	if (spool_step_int(sp->stmt[ST_DATA_VERSION], 0, &version) != 0)
 		return -1;
 	if (!force && version == sp->data_version)
 		return 0;
 	for (int s = 0; s < SPOOL_NSTREAMS; s++)
-		if (step_int(sp->sst[s][SST_COUNT], 0, &rows[s]) != 0)
+		if (spool_step_int(sp->sst[s][SST_COUNT], 0, &rows[s]) != 0)
 			return -1;
 	memcpy(sp->rows, rows, sizeof rows);
 	sp->data_version = version;
 	return 0;
 }
+
 static void
 set_newer_error(struct spool *sp, int64_t version)
 {
-	set_error(sp, _("%s: the spool has schema version %lld, newer than "
+	spool_set_error(sp,
+	    _("%s: the spool has schema version %lld, newer than "
 	    "the %d this program knows; use a newer jope-smb"), sp->path,
 	    (long long)version, SPOOL_SCHEMA_VERSION);
 }
@@ -721,7 +655,8 @@ spool_create_file(struct spool *sp, int *created)
 	else {
 		*slash = '\0';
 		if (make_dirs(dir, 0700) != 0) {
-			set_error(sp, _("%s: cannot create the directory %s: %s"),
+			spool_set_error(sp,
+			    _("%s: cannot create the directory %s: %s"),
 			    sp->path, dir, strerror(errno));
 			goto out;
 		}
@@ -731,7 +666,8 @@ spool_create_file(struct spool *sp, int *created)
 	if (fd >= 0) {
 		*created = 1;
 		if (fchmod(fd, 0600) != 0 || fsync(fd) != 0) {
-			set_error(sp, _("%s: cannot create the spool: %s"),
+			spool_set_error(sp,
+			    _("%s: cannot create the spool: %s"),
 			    sp->path, strerror(errno));
 			close(fd);
 			goto out;
@@ -739,15 +675,15 @@ spool_create_file(struct spool *sp, int *created)
 		close(fd);
 		sync_dir(dir);
 	} else if (errno != EEXIST) {
-		set_error(sp, _("%s: cannot create the spool: %s"), sp->path,
-		    strerror(errno));
+		spool_set_error(sp, _("%s: cannot create the spool: %s"),
+		    sp->path, strerror(errno));
 		goto out;
 	} else if (stat(sp->path, &st) != 0) {
-		set_error(sp, _("%s: cannot open the spool: %s"), sp->path,
-		    strerror(errno));
+		spool_set_error(sp, _("%s: cannot open the spool: %s"),
+		    sp->path, strerror(errno));
 		goto out;
 	} else if (!S_ISREG(st.st_mode)) {
-		set_error(sp, _("%s: not a spool: not a regular file"),
+		spool_set_error(sp, _("%s: not a spool: not a regular file"),
 		    sp->path);
 		goto out;
 	}
@@ -795,7 +731,7 @@ spool_check(struct spool *sp)
 	}
 	if (version < 0 || (app_id != SPOOL_APP_ID && (app_id != 0 ||
 	    version != 0 || nobj != 0))) {
-		set_error(sp, _("%s: not a spool: an SQLite database of "
+		spool_set_error(sp, _("%s: not a spool: an SQLite database of "
 		    "another application"), sp->path);
 		return -1;
 	}
@@ -829,7 +765,8 @@ spool_configure(struct spool *sp)
 	wal = mode != NULL && strcasecmp((const char *)mode, "wal") == 0;
 	sqlite3_finalize(st);
 	if (!wal) {
-		set_error(sp, _("%s: the spool cannot use WAL mode on this "
+		spool_set_error(sp,
+		    _("%s: the spool cannot use WAL mode on this "
 		    "file system"), sp->path);
 		return -1;
 	}
@@ -843,9 +780,30 @@ spool_configure(struct spool *sp)
 		return -1;
 	}
 	if (sync != 2 || fk != 1) {
-		set_error(sp, _("%s: this SQLite cannot give the spool "
+		spool_set_error(sp, _("%s: this SQLite cannot give the spool "
 		    "synchronous=FULL and foreign keys"), sp->path);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Prepare n statements into out[], each from this file's SQL (mine) or, where
+ * that has none, from spool_upload.c's (theirs): every statement has its SQL
+ * in exactly one of the two.
+ */
+static int
+prepare_each(struct spool *sp, const char *const *mine,
+    const char *const *theirs, sqlite3_stmt **out, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *sql = mine[i] != NULL ? mine[i] : theirs[i];
+
+		if (sqlite3_prepare_v3(sp->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &out[i], NULL) != SQLITE_OK) {
+			set_open_error(sp, _("cannot prepare the spool"));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -853,23 +811,13 @@ spool_configure(struct spool *sp)
 static int
 spool_prepare(struct spool *sp)
 {
-	for (int i = 0; i < ST_COUNT_; i++) {
-		if (sqlite3_prepare_v3(sp->db, stmt_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &sp->stmt[i], NULL) != SQLITE_OK) {
-			set_open_error(sp, _("cannot prepare the spool"));
-			return -1;
-		}
-	}
+	if (prepare_each(sp, stmt_sql, spool_upload_sql, sp->stmt,
+	    ST_COUNT_) != 0)
+		return -1;
 	for (int s = 0; s < SPOOL_NSTREAMS; s++)
-		for (int i = 0; i < SST_COUNT_; i++) {
-			if (sqlite3_prepare_v3(sp->db, sst_sql[s][i], -1,
-			    SQLITE_PREPARE_PERSISTENT, &sp->sst[s][i],
-			    NULL) != SQLITE_OK) {
-				set_open_error(sp,
-				    _("cannot prepare the spool"));
-				return -1;
-			}
-		}
+		if (prepare_each(sp, sst_sql[s], spool_upload_sst_sql[s],
+		    sp->sst[s], SST_COUNT_) != 0)
+			return -1;
 	return 0;
 }
 
@@ -897,7 +845,8 @@ spool_load(struct spool *sp)
 		str_copy(sp->id, (const char *)id, sizeof sp->id);
 	sqlite3_finalize(st);
 	if (!ok) {
-		set_error(sp, _("%s: the spool has lost its id; it is damaged"),
+		spool_set_error(sp,
+		    _("%s: the spool has lost its id; it is damaged"),
 		    sp->path);
 		return -1;
 	}
@@ -963,7 +912,8 @@ spool_open(const char *path, struct spool **out, char *err, size_t errlen)
 	if (sqlite3_open_v2(path, &sp->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		if (sp->db == NULL)
-			set_error(sp, _("%s: cannot open the spool: out of "
+			spool_set_error(sp,
+			    _("%s: cannot open the spool: out of "
 			    "memory"), path);
 		else
 			set_open_error(sp, _("cannot open the spool"));
@@ -991,28 +941,6 @@ spool_close(struct spool *sp)
 {
 	if (sp != NULL)
 		spool_free(sp);
-}
-
-/*
- * Between two chunks of a long job, with the mutex and the connection held:
- * let the others have the spool, and take it back.  Puts queued for a group
- * commit get their round.  Threads blocked on the mutex get a moment to take
- * it: the mutex is not fair, and taking it again at once would starve them
- * for the whole job.  0, or -1 when the mutex could not be taken again (it
- * is not held then).
- */
-static int
-spool_pause(struct spool *sp)
-{
-	const struct timespec moment = { 0, 1000000L };
-	uint64_t round = sp->rounds;
-
-	while (sp->queue != NULL && sp->rounds == round)
-		pthread_cond_wait(&sp->cond, &sp->lock);
-	spool_unlock(sp);
-	if (atomic_load(&sp->lockers) > 0)
-		nanosleep(&moment, NULL);
-	return spool_enter(sp);
 }
 
 static size_t
@@ -1103,7 +1031,7 @@ put_sample(struct spool *sp, struct put_req *q, size_t i)
 		    _("cannot store sample %zu (point %s): %s"), i,
 		    s->point_id != NULL ? s->point_id : "-",
 		    sqlite3_errmsg(sp->db));
-	stmt_done(st);
+	spool_stmt_done(st);
 	return rc;
 }
 
@@ -1136,7 +1064,7 @@ put_error(struct spool *sp, struct put_req *q, size_t i)
 		    _("cannot store collection error %zu (device %s): %s"), i,
 		    e->device_id != NULL ? e->device_id : "-",
 		    sqlite3_errmsg(sp->db));
-	stmt_done(st);
+	spool_stmt_done(st);
 	return rc;
 }
 
@@ -1183,21 +1111,21 @@ make_room(struct spool *sp, struct put_round *r, int64_t need)
 	int64_t dropped = 0, mark, n;
 	int s = 0;
 
-	if (db_begin(sp) != 0)
+	if (spool_db_begin(sp) != 0)
 		goto fail;
 	for (int pass = 0; pass < 2 && dropped == 0; pass++) {
 		for (s = 0; s < SPOOL_NSTREAMS; s++) {
 			sqlite3_stmt *st = sp->sst[s][SST_DROP];
 
 			mark = INT64_MIN;
-			if (pass == 0 && stream_mark(sp, (enum spool_stream)s,
-			    &mark) != 0)
+			if (pass == 0 && spool_stream_mark(sp,
+			    (enum spool_stream)s, &mark) != 0)
 				goto fail;
 			n = max64(SPOOL_DROP_MIN, max64(2 * need,
 			    (r->rows[s] + r->delta[s]) / 100));
 			sqlite3_bind_int64(st, 1, mark);
 			sqlite3_bind_int64(st, 2, n);
-			if (step_done(st) != SQLITE_DONE)
+			if (spool_step_done(st) != SQLITE_DONE)
 				goto fail;
 			dropped = sqlite3_changes(sp->db);
 			if (dropped > 0)
@@ -1206,16 +1134,17 @@ make_room(struct spool *sp, struct put_round *r, int64_t need)
 	}
 	/* Counted even when nothing could go: the spool was found full. */
 	if ((dropped > 0 &&
-	    meta_update(sp, "dropped_rows", dropped, 1) != 0) ||
-	    meta_update(sp, "full_events", 1, 1) != 0 ||
-	    meta_update(sp, "last_full_us", real_now_us(), 0) != 0 ||
-	    db_commit(sp) != 0)
+	    spool_meta_update(sp, "dropped_rows", dropped, 1) != 0) ||
+	    spool_meta_update(sp, "full_events", 1, 1) != 0 ||
+	    spool_meta_update(sp, "last_full_us", spool_real_now_us(),
+	    0) != 0 ||
+	    spool_db_commit(sp) != 0)
 		goto fail;
 	if (dropped > 0)
 		r->delta[s] -= dropped;
 	return dropped;
 fail:
-	db_rollback(sp);
+	spool_db_rollback(sp);
 	return -1;
 }
 
@@ -1246,18 +1175,18 @@ tx_put(struct spool *sp, struct put_round *r, struct put_req *only)
 	EACH_REQ(q, r, only)
 		need += (int64_t)(q->nsamples + q->nerrors);
 again:
-	if (db_begin(sp) != 0) {
+	if (spool_db_begin(sp) != 0) {
 		snprintf(msg, sizeof msg, "%s: %s",
 		    _("cannot start a spool transaction"),
 		    sqlite3_errmsg(sp->db));
-		db_rollback(sp);
+		spool_db_rollback(sp);
 		goto fail_all;
 	}
 	EACH_REQ(q, r, only)
 		if ((rc = put_records(sp, q)) != SQLITE_DONE)
 			break;
 	if (q != NULL) {
-		db_rollback(sp);
+		spool_db_rollback(sp);
 		if ((rc & 0xff) != SQLITE_FULL)
 			return TX_RECORD;
 		if (!tried++ && make_room(sp, r, need) > 0)
@@ -1266,10 +1195,10 @@ again:
 		str_copy(msg, q->err, sizeof msg);
 		goto fail_all;
 	}
-	if ((rc = step_done(sp->stmt[ST_COMMIT])) != SQLITE_DONE) {
+	if ((rc = spool_step_done(sp->stmt[ST_COMMIT])) != SQLITE_DONE) {
 		snprintf(msg, sizeof msg, "%s: %s",
 		    _("cannot commit to the spool"), sqlite3_errmsg(sp->db));
-		db_rollback(sp);
+		spool_db_rollback(sp);
 		if ((rc & 0xff) == SQLITE_FULL && !tried++ &&
 		    make_room(sp, r, need) > 0)
 			goto again;
@@ -1344,7 +1273,7 @@ spool_put(struct spool *sp, const struct spool_sample *samples,
 		return -1;
 	if ((nsamples > 0 && samples == NULL) ||
 	    (nerrors > 0 && errors == NULL)) {
-		set_error(sp, _("cannot store: records missing"));
+		spool_set_error(sp, _("cannot store: records missing"));
 		spool_unlock(sp);
 		return -1;
 	}
@@ -1374,7 +1303,7 @@ spool_put(struct spool *sp, const struct spool_sample *samples,
 		put_lead(sp);
 	ret = req.result;
 	if (ret != 0)
-		set_error(sp, "%s", req.err);
+		spool_set_error(sp, "%s", req.err);
 	spool_unlock(sp);
 	free(req.copy);
 	return ret;
@@ -1394,7 +1323,7 @@ spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
 		return -1;
 	if (spectrum_id == NULL || (n > 0 && pixels == NULL) ||
 	    n > SPOOL_MAX_PIXELS) {
-		set_error(sp, _("cannot store spectrum: bad arguments"));
+		spool_set_error(sp, _("cannot store spectrum: bad arguments"));
 		goto out;
 	}
 	/* Little-endian float64, whatever this machine's byte order. */
@@ -1438,8 +1367,8 @@ spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
 		sp->rows[SPOOL_SPECTRA]++;
 		ret = 0;
 	} else
-		set_error(sp, "%s", msg);
-	stmt_done(st);
+		spool_set_error(sp, "%s", msg);
+	spool_stmt_done(st);
 	free(blob);
 out:
 	spool_unlock(sp);
@@ -1455,7 +1384,7 @@ spool_counts(struct spool *sp, struct spool_counts *out)
 	if (sp == NULL || out == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (refresh_rows(sp, 0) != 0) {
-		set_db_error(sp, _("cannot count the spool"));
+		spool_set_db_error(sp, _("cannot count the spool"));
 		goto out;
 	}
 	st = sp->stmt[ST_COUNTS];
@@ -1484,8 +1413,8 @@ spool_counts(struct spool *sp, struct spool_counts *out)
 		out->last_full_us = sqlite3_column_int64(st, 10);
 		ret = 0;
 	} else
-		set_db_error(sp, _("cannot count the spool"));
-	stmt_done(st);
+		spool_set_db_error(sp, _("cannot count the spool"));
+	spool_stmt_done(st);
 out:
 	spool_unlock(sp);
 	return ret;
@@ -1500,7 +1429,8 @@ spool_put_state(struct spool *sp, int64_t ts_us, long pid, const char *json)
 	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (json == NULL) {
-		set_error(sp, _("cannot store the console state: no state"));
+		spool_set_error(sp,
+		    _("cannot store the console state: no state"));
 		goto out;
 	}
 	st = sp->stmt[ST_PUT_STATE];
@@ -1510,8 +1440,8 @@ spool_put_state(struct spool *sp, int64_t ts_us, long pid, const char *json)
 	if (sqlite3_step(st) == SQLITE_DONE)
 		ret = 0;
 	else
-		set_db_error(sp, _("cannot store the console state"));
-	stmt_done(st);
+		spool_set_db_error(sp, _("cannot store the console state"));
+	spool_stmt_done(st);
 out:
 	spool_unlock(sp);
 	return ret;
@@ -1542,8 +1472,8 @@ spool_get_state(struct spool *sp, int64_t *ts_us, long *pid, char **json)
 	} else if (rc == SQLITE_DONE)
 		ret = 1;
 	else
-		set_db_error(sp, _("cannot read the console state"));
-	stmt_done(st);
+		spool_set_db_error(sp, _("cannot read the console state"));
+	spool_stmt_done(st);
 	spool_unlock(sp);
 	return ret;
 }
@@ -1559,7 +1489,7 @@ spool_each_sample(struct spool *sp, const char *point_id,
 	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (cb == NULL) {
-		set_error(sp, _("cannot list samples: no callback"));
+		spool_set_error(sp, _("cannot list samples: no callback"));
 		goto out;
 	}
 	if (point_id != NULL) {
@@ -1585,8 +1515,8 @@ spool_each_sample(struct spool *sp, const char *point_id,
 	if (rc == SQLITE_DONE)
 		ret = 0;
 	else
-		set_db_error(sp, _("cannot list samples"));
-	stmt_done(st);
+		spool_set_db_error(sp, _("cannot list samples"));
+	spool_stmt_done(st);
 out:
 	spool_unlock(sp);
 	return ret;
@@ -1602,7 +1532,7 @@ spool_set_options(struct spool *sp, const struct spool_options *o)
 	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
 	if (o == NULL || o->max_bytes < 0) {
-		set_error(sp, _("cannot apply the spool options: bad "
+		spool_set_error(sp, _("cannot apply the spool options: bad "
 		    "arguments"));
 		goto out;
 	}
@@ -1630,7 +1560,7 @@ spool_set_options(struct spool *sp, const struct spool_options *o)
 	ret = 0;
 	goto out;
 dberr:
-	set_db_error(sp, _("cannot apply the spool options"));
+	spool_set_db_error(sp, _("cannot apply the spool options"));
 out:
 	spool_unlock(sp);
 	return ret;
@@ -1657,323 +1587,6 @@ spool_stream_name(enum spool_stream s)
 		break;
 	}
 	return "?";
-}
-
-static int
-stream_ok(enum spool_stream s)
-{
-	return (unsigned)s < (unsigned)SPOOL_NSTREAMS;
-}
-
-static int
-upload_ok(const struct spool_upload *up)
-{
-	return up != NULL && stream_ok(up->stream) &&
-	    up->first_seq <= up->last_seq;
-}
-
-int
-spool_upload_begin(struct spool *sp, enum spool_stream stream,
-    int64_t max_rows, struct spool_upload *up)
-{
-	sqlite3_stmt *st;
-	int64_t mark, first, last, rows, tx;
-	int ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (!stream_ok(stream) || max_rows < 1 || up == NULL) {
-		set_error(sp, _("cannot begin an upload: bad arguments"));
-		goto out;
-	}
-	/* One transaction: another process's marks cannot interleave. */
-	if (db_begin(sp) != 0 || stream_mark(sp, stream, &mark) != 0)
-		goto dberr;
-	/* The first record above every open mark (INT64_MIN: none). */
-	st = sp->sst[stream][SST_FIRST_ABOVE];
-	sqlite3_bind_int64(st, 1, mark);
-	if (step_int(st, INT64_MIN, &first) != 0)
-		goto dberr;
-	if (first == INT64_MIN) {
-		db_rollback(sp);
-		ret = 0;
-		goto out;
-	}
-	st = sp->sst[stream][SST_NTH];
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int64(st, 2, max_rows - 1);
-	if (step_int(st, INT64_MIN, &last) != 0 ||
-	    (last == INT64_MIN &&
-	    step_int(sp->sst[stream][SST_MAX], first, &last) != 0))
-		goto dberr;
-	st = sp->sst[stream][SST_COUNT_RANGE];
-	sqlite3_bind_int64(st, 1, first);
-	sqlite3_bind_int64(st, 2, last);
-	if (step_int(st, 0, &rows) != 0)
-		goto dberr;
-	st = sp->stmt[ST_INS_UPLOAD];
-	sqlite3_bind_int(st, 1, (int)stream);
-	sqlite3_bind_int64(st, 2, first);
-	sqlite3_bind_int64(st, 3, last);
-	sqlite3_bind_int64(st, 4, rows);
-	sqlite3_bind_int64(st, 5, real_now_us());
-	if (step_done(st) != SQLITE_DONE)
-		goto dberr;
-	tx = sqlite3_last_insert_rowid(sp->db);
-	if (db_commit(sp) != 0)
-		goto dberr;
-	*up = (struct spool_upload){ .tx = tx, .stream = stream,
-	    .first_seq = first, .last_seq = last, .rows = rows };
-	ret = 1;
-	goto out;
-dberr:
-	set_db_error(sp, _("cannot begin an upload"));
-	db_rollback(sp);
-out:
-	spool_unlock(sp);
-	return ret;
-}
-
-/* A row of SST_EACH (columns as in SAMPLE_COLS etc.) as a record. */
-static void
-fill_record(sqlite3_stmt *st, enum spool_stream s, struct spool_record *r)
-{
-	int64_t pixels;
-	int bytes;
-
-	memset(r, 0, sizeof *r);
-	r->stream = s;
-	r->seq = sqlite3_column_int64(st, 0);
-	r->ts_us = sqlite3_column_int64(st, 1);
-	r->batch_id = (const char *)sqlite3_column_text(st, 2);
-	r->value = NAN;
-	switch (s) {
-	case SPOOL_SAMPLES:
-		r->point_id = (const char *)sqlite3_column_text(st, 3);
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-			r->value = sqlite3_column_double(st, 4);
-		r->quality = (enum quality)sqlite3_column_int(st, 5);
-		break;
-	case SPOOL_ERRORS:
-		r->point_id = (const char *)sqlite3_column_text(st, 3);
-		r->device_id = (const char *)sqlite3_column_text(st, 4);
-		r->code = sqlite3_column_int(st, 5);
-		r->detail = sqlite3_column_int(st, 6);
-		r->description = (const char *)sqlite3_column_text(st, 7);
-		break;
-	case SPOOL_SPECTRA:
-		r->spectrum_id = (const char *)sqlite3_column_text(st, 3);
-		pixels = sqlite3_column_int64(st, 4);
-		r->data = sqlite3_column_blob(st, 5);
-		bytes = sqlite3_column_bytes(st, 5);
-		/* Never more pixels than the blob holds. */
-		r->pixels = pixels >= 0 && pixels <= bytes / 8 ?
-		    (size_t)pixels : (size_t)bytes / 8;
-		break;
-	case SPOOL_NSTREAMS:
-		break;
-	}
-}
-
-int
-spool_upload_each(struct spool *sp, const struct spool_upload *up,
-    int (*cb)(void *ctx, const struct spool_record *r), void *ctx)
-{
-	sqlite3_stmt *st;
-	struct spool_record r;
-	int rc, ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (!upload_ok(up) || cb == NULL) {
-		set_error(sp, _("cannot read an upload: bad arguments"));
-		goto out;
-	}
-	st = sp->sst[up->stream][SST_EACH];
-	sqlite3_bind_int64(st, 1, up->first_seq);
-	sqlite3_bind_int64(st, 2, up->last_seq);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fill_record(st, up->stream, &r);
-		if (cb(ctx, &r) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		set_db_error(sp, _("cannot read an upload"));
-	stmt_done(st);
-out:
-	spool_unlock(sp);
-	return ret;
-}
-
-int
-spool_upload_commit(struct spool *sp, const struct spool_upload *up)
-{
-	sqlite3_stmt *st;
-	int64_t n;
-	int ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (!upload_ok(up)) {
-		set_error(sp, _("cannot commit an upload: bad arguments"));
-		goto out;
-	}
-	/*
-	 * The range holds exactly the marked records: later ones got higher
-	 * seqs.  Deleted even when the mark is gone (reset meanwhile): the
-	 * historian has them.
-	 */
-	if (db_begin(sp) != 0)
-		goto dberr;
-	st = sp->sst[up->stream][SST_DEL_RANGE];
-	sqlite3_bind_int64(st, 1, up->first_seq);
-	sqlite3_bind_int64(st, 2, up->last_seq);
-	if (step_done(st) != SQLITE_DONE)
-		goto dberr;
-	/* Not up->rows: some may have been dropped when the spool was full. */
-	n = sqlite3_changes(sp->db);
-	st = sp->stmt[ST_DEL_UPLOAD];
-	sqlite3_bind_int64(st, 1, up->tx);
-	if (step_done(st) != SQLITE_DONE || db_commit(sp) != 0)
-		goto dberr;
-	sp->rows[up->stream] -= n;
-	ret = 0;
-	goto out;
-dberr:
-	set_db_error(sp, _("cannot commit an upload"));
-	db_rollback(sp);
-out:
-	spool_unlock(sp);
-	return ret;
-}
-
-int
-spool_upload_abort(struct spool *sp, const struct spool_upload *up)
-{
-	sqlite3_stmt *st;
-	int ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (up == NULL) {
-		set_error(sp, _("cannot abort an upload: bad arguments"));
-		goto out;
-	}
-	st = sp->stmt[ST_DEL_UPLOAD];
-	sqlite3_bind_int64(st, 1, up->tx);
-	if (step_done(st) == SQLITE_DONE)
-		ret = 0;
-	else
-		set_db_error(sp, _("cannot abort an upload"));
-out:
-	spool_unlock(sp);
-	return ret;
-}
-
-int
-spool_upload_reset(struct spool *sp)
-{
-	int ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (step_done(sp->stmt[ST_DEL_UPLOADS]) == SQLITE_DONE)
-		ret = sqlite3_changes(sp->db);
-	else
-		set_db_error(sp, _("cannot clear the upload marks"));
-	spool_unlock(sp);
-	return ret;
-}
-
-int
-spool_purge_older(struct spool *sp, int64_t cutoff_us, int64_t now_us,
-    int64_t *purged)
-{
-	sqlite3_stmt *st;
-	int64_t total = 0, n = 0;
-	int ret = -1, counted = 0;
-
-	if (purged != NULL)
-		*purged = 0;
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	for (int s = 0; s < SPOOL_NSTREAMS; s++) {
-		do {
-			/* Short transactions, so that puts are not held up. */
-			if (n == SPOOL_PURGE_CHUNK && spool_pause(sp) != 0) {
-				if (purged != NULL)
-					*purged = total;
-				return -1;
-			}
-			if (db_begin(sp) != 0)
-				goto dberr;
-			st = sp->sst[s][SST_PURGE];
-			sqlite3_bind_int64(st, 1, cutoff_us);
-			sqlite3_bind_int64(st, 2, SPOOL_PURGE_CHUNK);
-			if (step_done(st) != SQLITE_DONE)
-				goto dberr;
-			n = sqlite3_changes(sp->db);
-			/* One purge event per call that removed anything. */
-			if (n > 0 && (meta_update(sp, "purged_rows", n, 1) != 0 ||
-			    (!counted &&
-			    meta_update(sp, "purge_events", 1, 1) != 0) ||
-			    meta_update(sp, "last_purge_us", now_us, 0) != 0))
-				goto dberr;
-			if (db_commit(sp) != 0)
-				goto dberr;
-			if (n > 0)
-				counted = 1;
-			sp->rows[s] -= n;
-			total += n;
-		} while (n == SPOOL_PURGE_CHUNK);
-	}
-	ret = 0;
-	goto out;
-dberr:
-	set_db_error(sp, _("cannot purge old records"));
-	db_rollback(sp);
-out:
-	if (purged != NULL)
-		*purged = total;
-	spool_unlock(sp);
-	return ret;
-}
-
-int
-spool_backlog_by_point(struct spool *sp,
-    int (*cb)(void *ctx, const char *point_id, int64_t rows,
-    int64_t oldest_us, int64_t newest_us), void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc, ret = -1;
-
-	if (sp == NULL || spool_enter(sp) != 0)
-		return -1;
-	if (cb == NULL) {
-		set_error(sp, _("cannot list the backlog: no callback"));
-		goto out;
-	}
-	st = sp->stmt[ST_BACKLOG];
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (cb(ctx, (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		    sqlite3_column_int64(st, 3)) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc == SQLITE_DONE)
-		ret = 0;
-	else
-		set_db_error(sp, _("cannot list the backlog"));
-	stmt_done(st);
-out:
-	spool_unlock(sp);
-	return ret;
 }
 
 const char *
