@@ -31,6 +31,8 @@
 #include "collect/driver.h"
 #include "collect/executor.h"
 #include "collect/scheduler.h"
+#include "compliance/audit_log.h"
+#include "compliance/console_key.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/i18n.h"
@@ -58,6 +60,7 @@ struct engine {
 	int lock_fd;
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
+	struct console_key *key;        /* seals the audit trail */
 	int64_t next_retention_ms;      /* monotonic */
 	bool disk_low;
 	int64_t full_events_seen;
@@ -598,11 +601,64 @@ take_lock(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* Who runs this engine, for the audit trail: the login name. */
+static const char *
+os_user(void)
+{
+	const char *u = getenv("USER");
+
+	return u != NULL && *u != '\0' ? u : "?";
+}
+
+static void
+audit_system(struct engine *e, const char *kind, json_t *payload)
+{
+	char err[256];
+
+	if (audit_log_append(e->spool, e->key, kind, "", payload, 0, err,
+	    sizeof err) < 0)
+		log_event(LOG_ERROR, "audit_append_failed", "{s:s,s:s}", "kind",
+		    kind, "error", err);
+}
+
+/*
+ * The console's start in the audit trail, and SystemUpgraded when the
+ * program's version differs from the one that last ran on this state dir
+ * (STATE_DIR/program.version).
+ */
+static void
+audit_start(struct engine *e)
+{
+	char path[4096], old[64] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/program.version", e->state_dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fgets(old, sizeof old, fp) == NULL)
+			old[0] = '\0';
+		old[strcspn(old, "\n")] = '\0';
+		fclose(fp);
+	}
+	if (old[0] != '\0' && strcmp(old, PACKAGE_VERSION) != 0)
+		audit_system(e, "SystemUpgraded", json_pack("{s:s,s:s,s:s}",
+		    "old_version", old, "new_version", PACKAGE_VERSION,
+		    "operator", os_user()));
+	if (strcmp(old, PACKAGE_VERSION) != 0 &&
+	    (fp = fopen(path, "w")) != NULL) {
+		fprintf(fp, "%s\n", PACKAGE_VERSION);
+		fclose(fp);
+	}
+	audit_system(e, "console_start", json_pack("{s:s,s:s,s:s,s:I}",
+	    "version", PACKAGE_VERSION, "mode", e->mode, "operator", os_user(),
+	    "pid", (json_int_t)getpid()));
+}
+
 static void
 engine_free(struct engine *e)
 {
 	if (e->spool != NULL)
 		spool_close(e->spool);
+	console_key_free(e->key);
 	state_free(e->state);
 	cmdq_free(e->cmdq);
 	if (e->lock_fd >= 0)
@@ -659,7 +715,8 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		engine_free(e);
 		return NULL;
 	}
-	if (open_spool_options(e, err, errlen) != 0) {
+	if (open_spool_options(e, err, errlen) != 0 ||
+	    (e->key = console_key_load(e->state_dir, err, errlen)) == NULL) {
 		log_close();
 		engine_free(e);
 		return NULL;
@@ -682,9 +739,17 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		spool_counts(e->spool, &c);
 		e->full_events_seen = c.full_events;
 	}
+	audit_start(e);
 	start_collection(e, NULL, NULL);
-	if (e->m->app.historian_conninfo[0] != '\0')
-		e->uploader = uploader_start(&e->m->app, e->spool, e->state);
+	if (e->m->app.historian_conninfo[0] != '\0') {
+		struct uploader_keys keys = { .have_console_key = true };
+
+		memcpy(keys.console_pk, console_key_public(e->key), 32);
+		snprintf(keys.keystore_path, sizeof keys.keystore_path,
+		    "%s/keystore.json", e->state_dir);
+		e->uploader = uploader_start(&e->m->app, e->spool, e->state,
+		    &keys);
+	}
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_create(&e->housekeeper, NULL, housekeeper_main, e);
@@ -732,6 +797,8 @@ engine_stop(struct engine *e)
 	e->ex = NULL;
 	driver_free(e->drv);
 	publish(e);
+	audit_system(e, "console_stop", json_pack("{s:s,s:s,s:I}", "mode",
+	    e->mode, "operator", os_user(), "pid", (json_int_t)getpid()));
 	log_event(LOG_INFO, "engine_stop", "{s:I,s:I,s:I}",
 	    "ticks", (json_int_t)st.ticks,
 	    "coalesced", (json_int_t)st.coalesced,

@@ -44,7 +44,8 @@ spool_empty() { [ "$(spool_waiting "$1")" = 0 ]; }
 # hist_check SPOOL: with the engine stopped, every record the spool ever
 # took (seq 1..highest, AUTOINCREMENT leaves no gap) is either still in the
 # spool or in the historian, none twice, and per point the historian's
-# samples go forward in time as their seqs do.
+# samples go forward in time as their seqs do.  The same for the audit
+# trail, whose head seq the spool keeps.
 hist_check() {
     sid=$(sqlite3 -readonly "$1" "SELECT value FROM spool_meta WHERE key = 'spool_id'")
     src=$(pg_psql "SELECT source_id FROM jope_sources WHERE spool_id = '$sid'")
@@ -61,6 +62,15 @@ hist_check() {
             fail "$table: historian $n + spool $left != $top acknowledged"
         echo "# $table: $n in the historian, $left waiting, $top acknowledged"
     done
+    # The audit trail: seqs 1..head, none twice, none lost.
+    head=$(sqlite3 -readonly "$1" "SELECT value FROM spool_meta WHERE key = 'audit_head_seq'")
+    left=$(sqlite3 -readonly "$1" "SELECT count(*) FROM audit_log")
+    got=$(pg_psql "SELECT count(*) || ' ' || count(DISTINCT seq) FROM audit_events WHERE source_id = $src")
+    n=${got%% *}; distinct=${got#* }
+    [ "$n" = "$distinct" ] || fail "audit_events: $n rows but $distinct distinct seqs"
+    [ $((n + left)) -eq "$head" ] ||
+        fail "audit: historian $n + spool $left != $head appended"
+    echo "# audit_events: $n in the historian, $left waiting, $head appended"
     back=$(pg_psql "SELECT count(*) FROM (SELECT time, lag(time) OVER
         (PARTITION BY point_id ORDER BY seq) AS prev FROM samples
         WHERE source_id = $src) x WHERE time < prev")

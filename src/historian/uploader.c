@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compliance/keystore.h"
 #include "core/i18n.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -112,6 +113,22 @@ encode_spectrum(struct copybin *b, const struct spool_record *r,
 	copybin_int8(b, r->seq);
 }
 
+static void
+encode_audit(struct copybin *b, const struct spool_record *r,
+    int32_t source_id)
+{
+	copybin_row(b, 9);
+	copybin_int4(b, source_id);
+	copybin_int8(b, r->seq);
+	copybin_timestamptz(b, r->ts_us);
+	copybin_text(b, r->kind);
+	copybin_text(b, r->actor);
+	copybin_text(b, r->payload);
+	copybin_bytea(b, r->prev_hash, 32);
+	copybin_bytea(b, r->hash, 32);
+	copybin_bytea(b, r->sig, 64);
+}
+
 static const struct stream_def streams[] = {
 	{ SPOOL_SAMPLES, "samples",
 	  "COPY samples (time, point_id, value, quality, batch_id, source_id,"
@@ -123,10 +140,15 @@ static const struct stream_def streams[] = {
 	{ SPOOL_SPECTRA, "spectra",
 	  "COPY spectra (time, spectrum_id, pixels, data, batch_id, source_id,"
 	  " seq) FROM STDIN WITH (FORMAT binary)", 100, encode_spectrum },
+	{ SPOOL_AUDIT, "audit",
+	  "COPY audit_events (source_id, seq, time, kind, actor, payload,"
+	  " prev_hash, hash, signature) FROM STDIN WITH (FORMAT binary)", 10,
+	  encode_audit },
 };
 
 struct uploader {
 	struct app_config app;
+	struct uploader_keys keys;
 	struct spool *sp;
 	struct state *st;
 	pthread_t thread;
@@ -259,10 +281,79 @@ register_source(struct uploader *u)
 	PQclear(r);
 	snprintf(sid, sizeof sid, "%" PRId32, u->source_id);
 	r = query(u, "INSERT INTO upload_marks (source_id, stream)"
-	    " SELECT $1, s FROM unnest(ARRAY['samples', 'errors', 'spectra'])"
+	    " SELECT $1, s FROM unnest(ARRAY['samples', 'errors', 'spectra',"
+	    " 'audit'])"
 	    " AS s ON CONFLICT DO NOTHING", 1, p1);
 	PQclear(r);
 	return r != NULL ? 0 : -1;
+}
+
+static void
+hex_bytea(char *out, size_t len, const unsigned char *b, size_t n)
+{
+	size_t k = 0;
+
+	out[k++] = '\\';
+	out[k++] = 'x';
+	for (size_t i = 0; i < n && k + 3 < len; i++)
+		k += (size_t)snprintf(out + k, len - k, "%02x", b[i]);
+	out[k] = '\0';
+}
+
+/*
+ * Publish the console's public key and every user's (disabled ones too:
+ * their old signatures must still verify), so that the trail can be
+ * checked in the historian alone.  0 or -1.
+ */
+static int
+publish_keys(struct uploader *u)
+{
+	char sid[16], key[80], uid[24];
+	const char *p2[2] = { sid, key };
+	struct keystore *ks = NULL;
+	PGresult *r;
+	char err[256];
+
+	snprintf(sid, sizeof sid, "%" PRId32, u->source_id);
+	if (u->keys.have_console_key) {
+		hex_bytea(key, sizeof key, u->keys.console_pk, 32);
+		r = query(u, "INSERT INTO console_keys (source_id, public_key)"
+		    " VALUES ($1, $2) ON CONFLICT (source_id) DO UPDATE"
+		    " SET public_key = excluded.public_key, published = now()"
+		    " WHERE console_keys.public_key <> excluded.public_key",
+		    2, p2);
+		if (r == NULL)
+			return -1;
+		PQclear(r);
+	}
+	if (u->keys.keystore_path[0] == '\0' ||
+	    keystore_open(u->keys.keystore_path, &ks, err, sizeof err) != 0) {
+		if (ks == NULL && u->keys.keystore_path[0] != '\0')
+			log_event(LOG_WARN, "user_keys_unreadable", "{s:s}",
+			    "error", err);
+		return 0;
+	}
+	for (size_t i = 0; i < keystore_count(ks); i++) {
+		const struct ks_user *usr = keystore_user_at(ks, i);
+		const char *p7[7] = { sid, uid, usr->name, usr->full_name,
+		    ks_role_name(usr->role), usr->disabled ? "t" : "f", key };
+
+		snprintf(uid, sizeof uid, "%" PRId64, usr->id);
+		hex_bytea(key, sizeof key, usr->public_key, 32);
+		r = query(u, "INSERT INTO user_keys (source_id, user_id, name,"
+		    " full_name, role, disabled, public_key) VALUES ($1, $2, $3,"
+		    " $4, $5, $6, $7) ON CONFLICT (source_id, user_id) DO UPDATE"
+		    " SET name = excluded.name, full_name = excluded.full_name,"
+		    " role = excluded.role, disabled = excluded.disabled,"
+		    " updated_at = now()", 7, p7);
+		if (r == NULL) {
+			keystore_free(ks);
+			return -1;
+		}
+		PQclear(r);
+	}
+	keystore_free(ks);
+	return 0;
 }
 
 /* Partitions ahead and retention; failures are logged, not fatal. */
@@ -436,6 +527,9 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 	}
 	if (d->stream == SPOOL_SAMPLES && ensure_months(u) != 0)
 		goto fail;
+	/* A user added since the connect signs in these events: publish. */
+	if (d->stream == SPOOL_AUDIT && publish_keys(u) != 0)
+		goto fail;
 
 	snprintf(sid, sizeof sid, "%" PRId32, u->source_id);
 	if (command(u, "BEGIN") != 0)
@@ -522,7 +616,7 @@ backlog(struct uploader *u)
 	if (spool_counts(u->sp, &c) != 0)
 		return 0;
 	return c.rows[SPOOL_SAMPLES] + c.rows[SPOOL_ERRORS] +
-	    c.rows[SPOOL_SPECTRA];
+	    c.rows[SPOOL_SPECTRA] + c.rows[SPOOL_AUDIT];
 }
 
 /* Start or end the drain shown as progress; called between uploads. */
@@ -579,7 +673,7 @@ connect_ready(struct uploader *u)
 		    u->hs.schema_wanted);
 		return -1;
 	}
-	if (register_source(u) != 0)
+	if (register_source(u) != 0 || publish_keys(u) != 0)
 		return -1;
 	u->nmonths = 0;
 	maintain(u);
@@ -662,11 +756,13 @@ uploader_main(void *arg)
 
 struct uploader *
 uploader_start(const struct app_config *app, struct spool *sp,
-    struct state *st)
+    struct state *st, const struct uploader_keys *keys)
 {
 	struct uploader *u = xcalloc(1, sizeof *u);
 
 	u->app = *app;
+	if (keys != NULL)
+		u->keys = *keys;
 	u->sp = sp;
 	u->st = st;
 	u->hs.link = LINK_UNKNOWN;

@@ -18,12 +18,20 @@
 
 struct uploader;
 
+/* What the uploader publishes so the audit trail verifies in the historian. */
+struct uploader_keys {
+	bool have_console_key;
+	unsigned char console_pk[32];
+	char keystore_path[4096];       /* "" none */
+};
+
 /*
  * Start uploading spool sp to the historian of app (app->historian_conninfo
- * must be set).  app is copied.  NULL only when the thread cannot start.
+ * must be set).  app and keys are copied; keys may be NULL.  NULL only when
+ * the thread cannot start.
  */
 struct uploader *uploader_start(const struct app_config *app,
-    struct spool *sp, struct state *st);
+    struct spool *sp, struct state *st, const struct uploader_keys *keys);
 /* Wake the uploader early (new records, a command). */
 void uploader_wake(struct uploader *u);
 /* Stop: an upload in flight is abandoned (its records wait), then joined. */

@@ -250,6 +250,23 @@ static const char *const migrations[] = {
 	"  rows INTEGER NOT NULL,"
 	"  started_us INTEGER NOT NULL"
 	");",
+	/*
+	 * 3 -> 4: the audit trail, one hash chain per spool; its head and the
+	 * last event uploaded (the base) live in spool_meta.
+	 */
+	"CREATE TABLE audit_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  ts_us INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  payload TEXT NOT NULL,"
+	"  prev_hash BLOB NOT NULL,"
+	"  hash BLOB NOT NULL,"
+	"  sig BLOB NOT NULL"
+	");"
+	"INSERT INTO spool_meta (key, value) VALUES"
+	"  ('audit_head_seq', 0), ('audit_head_hash', zeroblob(32)),"
+	"  ('audit_base_seq', 0), ('audit_base_hash', zeroblob(32));"
 };
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))
@@ -317,6 +334,7 @@ static const char *const sst_sql[SPOOL_NSTREAMS][SST_COUNT_] = {
 	[SPOOL_SAMPLES] = STREAM_SQL("samples"),
 	[SPOOL_ERRORS] = STREAM_SQL("collection_errors"),
 	[SPOOL_SPECTRA] = STREAM_SQL("spectra"),
+	[SPOOL_AUDIT] = STREAM_SQL("audit_log"),
 };
 
 /*
@@ -1114,7 +1132,8 @@ make_room(struct spool *sp, struct put_round *r, int64_t need)
 	if (spool_db_begin(sp) != 0)
 		goto fail;
 	for (int pass = 0; pass < 2 && dropped == 0; pass++) {
-		for (s = 0; s < SPOOL_NSTREAMS; s++) {
+		/* Never the audit trail: it is a regulated record. */
+		for (s = 0; s < SPOOL_AUDIT; s++) {
 			sqlite3_stmt *st = sp->sst[s][SST_DROP];
 
 			mark = INT64_MIN;
@@ -1395,8 +1414,8 @@ spool_counts(struct spool *sp, struct spool_counts *out)
 		memcpy(out->rows, sp->rows, sizeof out->rows);
 		out->samples = sp->rows[SPOOL_SAMPLES];
 		out->errors = sp->rows[SPOOL_ERRORS];
-		/* The oldest of the streams' first records; NULL: empty. */
-		for (int s = 0; s < SPOOL_NSTREAMS; s++) {
+		/* The oldest of the data streams' first records; NULL: empty. */
+		for (int s = 0; s < SPOOL_AUDIT; s++) {
 			int64_t ts = sqlite3_column_int64(st, s);
 
 			if (sqlite3_column_type(st, s) != SQLITE_NULL &&
@@ -1583,6 +1602,8 @@ spool_stream_name(enum spool_stream s)
 		return "errors";
 	case SPOOL_SPECTRA:
 		return "spectra";
+	case SPOOL_AUDIT:
+		return "audit";
 	case SPOOL_NSTREAMS:
 		break;
 	}

@@ -40,7 +40,11 @@ struct spool_error {
  * commit order and never reused within one spool file (AUTOINCREMENT), so
  * (spool_id, stream, seq) names a record uniquely for ever.
  */
-enum spool_stream { SPOOL_SAMPLES, SPOOL_ERRORS, SPOOL_SPECTRA, SPOOL_NSTREAMS };
+enum spool_stream {
+	SPOOL_SAMPLES, SPOOL_ERRORS, SPOOL_SPECTRA,
+	SPOOL_AUDIT,            /* never purged nor dropped: a regulated record */
+	SPOOL_NSTREAMS
+};
 
 struct spool_counts {
 	int64_t rows[SPOOL_NSTREAMS];   /* records waiting, per stream */
@@ -170,6 +174,9 @@ struct spool_record {
 	const char *spectrum_id;
 	const unsigned char *data;      /* pixels as little-endian float64 */
 	size_t pixels;
+	/* SPOOL_AUDIT (see struct spool_audit) */
+	const char *kind, *actor, *payload;
+	const unsigned char *prev_hash, *hash, *sig;    /* 32, 32, 64 bytes */
 };
 
 /* 1 and *up filled when records were marked, 0 when none wait, -1 on error. */
@@ -200,6 +207,33 @@ int spool_purge_older(struct spool *sp, int64_t cutoff_us, int64_t now_us,
 int spool_backlog_by_point(struct spool *sp,
     int (*cb)(void *ctx, const char *point_id, int64_t rows,
     int64_t oldest_us, int64_t newest_us), void *ctx);
+
+/*
+ * The audit trail (compliance/audit.h seals and checks it; the spool only
+ * keeps it).  One chain per spool: the head (last seq and hash) is kept in
+ * the spool so that seqs go on 1, 2, 3... across restarts and uploads.
+ * spool_audit_append, in one IMMEDIATE transaction, reads the head, sets
+ * r->seq and r->prev_hash, calls seal(ctx, r) to fill hash and sig, stores
+ * the event and moves the head: two processes appending at once cannot fork
+ * the chain.  Audit events are uploaded like the other streams but never
+ * purged by retention nor dropped when the spool is full.
+ */
+struct spool_audit {
+	int64_t seq, ts_us;
+	const char *kind, *actor, *payload;
+	unsigned char prev_hash[32], hash[32], sig[64];
+};
+int spool_audit_append(struct spool *sp, struct spool_audit *r,
+    int (*seal)(void *ctx, struct spool_audit *r), void *ctx);
+/* The events still in the spool from seq from on, in order.  0 or -1. */
+int spool_audit_each(struct spool *sp, int64_t from,
+    int (*cb)(void *ctx, const struct spool_audit *r), void *ctx);
+/*
+ * The last event that left the spool (uploaded): the one the spool's first
+ * event follows.  seq 0 and zeros when none has left.  Also the head.
+ */
+int spool_audit_ends(struct spool *sp, int64_t *base_seq,
+    unsigned char base_hash[32], int64_t *head_seq, unsigned char head_hash[32]);
 
 /*
  * Message of the last failed call on sp.  Thread-safe: a thread gets its own

@@ -139,4 +139,7 @@ int spool_meta_update(struct spool *sp, const char *key, int64_t v, int add);
  */
 int spool_stream_mark(struct spool *sp, enum spool_stream s, int64_t *mark);
 
+/* spool_audit.c: inside a transaction, make event seq the chain's base. */
+int spool_audit_move_base(struct spool *sp, int64_t seq);
+
 #endif

@@ -65,6 +65,8 @@ const char *const spool_upload_sql[ST_COUNT_] = {
 #define ERROR_COLS	"seq, ts_us, NULL, point_id, device_id, code, detail," \
 			" description"
 #define SPECTRUM_COLS	"seq, ts_us, batch_id, spectrum_id, pixels, data"
+#define AUDIT_COLS	"seq, ts_us, NULL, kind, actor, payload, prev_hash," \
+			" hash, sig"
 
 /* This file's statements of every stream; spool.c has the others. */
 #define STREAM_SQL(table, cols) {					\
@@ -86,6 +88,7 @@ const char *const spool_upload_sst_sql[SPOOL_NSTREAMS][SST_COUNT_] = {
 	[SPOOL_SAMPLES] = STREAM_SQL("samples", SAMPLE_COLS),
 	[SPOOL_ERRORS] = STREAM_SQL("collection_errors", ERROR_COLS),
 	[SPOOL_SPECTRA] = STREAM_SQL("spectra", SPECTRUM_COLS),
+	[SPOOL_AUDIT] = STREAM_SQL("audit_log", AUDIT_COLS),
 };
 
 /*
@@ -177,6 +180,16 @@ out:
 	return ret;
 }
 
+/* Column i as a blob of exactly n bytes, else a static block of zeros. */
+static const unsigned char *
+blob_of(sqlite3_stmt *st, int i, int n)
+{
+	static const unsigned char zeros[64];
+	const unsigned char *b = sqlite3_column_blob(st, i);
+
+	return b != NULL && sqlite3_column_bytes(st, i) == n ? b : zeros;
+}
+
 /* A row of SST_EACH (columns as in SAMPLE_COLS etc.) as a record. */
 static void
 fill_record(sqlite3_stmt *st, enum spool_stream s, struct spool_record *r)
@@ -212,6 +225,15 @@ fill_record(sqlite3_stmt *st, enum spool_stream s, struct spool_record *r)
 		/* Never more pixels than the blob holds. */
 		r->pixels = pixels >= 0 && pixels <= bytes / 8 ?
 		    (size_t)pixels : (size_t)bytes / 8;
+		break;
+	case SPOOL_AUDIT:
+		r->kind = (const char *)sqlite3_column_text(st, 3);
+		r->actor = (const char *)sqlite3_column_text(st, 4);
+		r->payload = (const char *)sqlite3_column_text(st, 5);
+		/* Fixed sizes, checked: never trust a length from the file. */
+		r->prev_hash = blob_of(st, 6, 32);
+		r->hash = blob_of(st, 7, 32);
+		r->sig = blob_of(st, 8, 64);
 		break;
 	case SPOOL_NSTREAMS:
 		break;
@@ -272,6 +294,10 @@ spool_upload_commit(struct spool *sp, const struct spool_upload *up)
 	 * historian has them.
 	 */
 	if (spool_db_begin(sp) != 0)
+		goto dberr;
+	/* The audit chain remembers the last event that left (its base). */
+	if (up->stream == SPOOL_AUDIT && spool_audit_move_base(sp,
+	    up->last_seq) != 0)
 		goto dberr;
 	st = sp->sst[up->stream][SST_DEL_RANGE];
 	sqlite3_bind_int64(st, 1, up->first_seq);
@@ -345,7 +371,8 @@ spool_purge_older(struct spool *sp, int64_t cutoff_us, int64_t now_us,
 		*purged = 0;
 	if (sp == NULL || spool_enter(sp) != 0)
 		return -1;
-	for (int s = 0; s < SPOOL_NSTREAMS; s++) {
+	/* Never the audit trail: it leaves the spool only for the historian. */
+	for (int s = 0; s < SPOOL_AUDIT; s++) {
 		do {
 			/* Short transactions, so that puts are not held up. */
 			if (n == SPOOL_PURGE_CHUNK && spool_pause(sp) != 0) {

@@ -33,7 +33,10 @@ CLEANUPS="$CLEANUPS stop_pgcut"
 wait_until 50 test -e "$T/pgcut.ready" || fail "pgcut did not start"
 
 start_sim "$CFG"
-"$JOPE" run -c "$CFG" --state-dir "$ST" --duration 1 2>>"$T/run.err" || fail "first run"
+# The first run only makes the spool: no historian, so no COMMIT is cut yet.
+mkdir -p "$T/nohist" && cp "$CFG"/*.json "$T/nohist/" &&
+    jq 'del(.historian)' "$CFG/app.json" >"$T/nohist/app.json" || fail "config"
+"$JOPE" run -c "$T/nohist" --state-dir "$ST" --duration 1 2>>"$T/run.err" || fail "first run"
 hist_prefill "$SPOOL" 30000
 "$JOPE" run -c "$CFG" --state-dir "$ST" 2>>"$T/run.err" &
 RUN_PID=$!

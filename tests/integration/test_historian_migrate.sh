@@ -31,9 +31,10 @@ pass "db status: empty database, migrations pending (exit 4)"
 db migrate >"$T/up1" 2>&1 || { cat "$T/up1"; fail "db migrate"; }
 grep -q "applied  0001 base" "$T/up1" || { cat "$T/up1"; fail "0001 not applied"; }
 grep -q "applied  0002 audit_batches" "$T/up1" || fail "0002 not applied"
+grep -q "applied  0003 audit_keys" "$T/up1" || fail "0003 not applied"
 db status >"$T/st1" 2>&1 || { cat "$T/st1"; fail "db status after migrate: exit $?"; }
 for t in samples collection_errors spectra audit_events batches \
-         schema_migrations jope_sources upload_marks; do
+         schema_migrations jope_sources upload_marks console_keys user_keys; do
     [ "$(pg_psql "SELECT to_regclass('$t') IS NOT NULL")" = t ] ||
         fail "table $t missing after migrate"
 done
@@ -62,7 +63,7 @@ db down 0 >"$T/down0" 2>&1
 rc=$?
 [ $rc -eq 2 ] || { cat "$T/down0"; fail "db down without --yes: exit $rc (want 2)"; }
 grep -q "add --yes" "$T/down0" || fail "db down does not say how to confirm"
-[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 2 ] ||
+[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 3 ] ||
     fail "db down without --yes changed the schema"
 db down x >/dev/null 2>&1; [ $? -eq 2 ] || fail "db down x: not a usage error"
 pass "db down without --yes refused, nothing changed"
