@@ -353,6 +353,46 @@ check_storage(const struct ctx *c, json_t *root, struct app_config *app)
 }
 
 static void
+check_compliance(const struct ctx *c, json_t *root, struct app_config *app)
+{
+	static const char *const keys[] = { "max_failed_logins",
+	    "lockout_minutes", "kdf", NULL };
+	static const char *const kdfs[] = { "interactive", "moderate",
+	    "sensitive", NULL };
+	struct compliance_config *cc = &app->compliance;
+	char path[PATH_LEN];
+	json_t *o = cfg_get_typed(c, root, "$", "compliance", OPT, W_OBJECT,
+	    path);
+	long long n;
+	double d;
+	int k;
+
+	if (o == NULL)
+		return;
+	cfg_check_keys(c, o, path, keys);
+	if (cfg_get_int(c, o, path, "max_failed_logins", OPT, 1, 100, &n) == 1)
+		cc->max_failures = (int)n;
+	if (cfg_get_number(c, o, path, "lockout_minutes", OPT, 0.01, 10080,
+	    &d) == 1)
+		cc->lockout_ms = (int64_t)(d * 60000.0 + 0.5);
+	if (cfg_get_enum(c, o, path, "kdf", OPT, kdfs, &k) == 1)
+		cc->kdf = k;
+}
+
+/* "signatures": which actions need one or two, and from whom. */
+static void
+check_signatures(const struct ctx *c, json_t *root, struct app_config *app)
+{
+	char path[PATH_LEN], err[256];
+	json_t *o = cfg_get_typed(c, root, "$", "signatures", OPT, W_OBJECT,
+	    path);
+
+	if (o != NULL && approval_policy_from_json(&app->signatures, o, err,
+	    sizeof err) != 0)
+		cfg_report(c, path, JSONPOS_VALUE, "%s", err);
+}
+
+static void
 check_executor(const struct ctx *c, json_t *root, struct executor_defaults *x)
 {
 	static const char *const keys[] = { "keep_alive_s", "guard_s",
@@ -387,6 +427,10 @@ set_app_defaults(struct app_config *app)
 	app->storage.retention_ms = INT64_C(90) * 86400000;
 	app->storage.max_bytes = 0;
 	app->storage.min_free_bytes = INT64_C(256) * 1048576;
+	app->compliance.max_failures = 5;
+	app->compliance.lockout_ms = INT64_C(15) * 60000;
+	app->compliance.kdf = 1;                /* KS_KDF_MODERATE */
+	approval_defaults(&app->signatures);
 	app->executor.keep_alive_ms = 10000;
 	app->executor.guard_ms = 20000;
 	app->executor.retries = 3;
@@ -398,7 +442,8 @@ static void
 check_app(const struct ctx *c, json_t *root, struct app_config *app)
 {
 	static const char *const keys[] = { "site", "console_id", "language",
-	    "theme", "inference", "historian", "storage", "executor", NULL };
+	    "theme", "inference", "historian", "storage", "executor",
+	    "compliance", "signatures", NULL };
 	static const char *const languages[] = { "", "en", "zh_TW", "sk",
 	    NULL };
 	static const char *const themes[] = { "dark", "light", "mono", NULL };
@@ -417,6 +462,8 @@ check_app(const struct ctx *c, json_t *root, struct app_config *app)
 	check_inference(c, root, app);
 	check_historian(c, root, app);
 	check_storage(c, root, app);
+	check_compliance(c, root, app);
+	check_signatures(c, root, app);
 	check_executor(c, root, &app->executor);
 }
 

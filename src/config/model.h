@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compliance/approval.h"
+
 #define MODEL_ID_MAX 64     /* ids: [A-Za-z0-9_.-], 1..63 chars */
 #define MODEL_NAME_MAX 128
 #define MODEL_UNIT_MAX 16
@@ -161,6 +163,13 @@ struct storage_config {
 	int64_t min_free_bytes;     /* alarm below this free disk space */
 };
 
+/* app.json "compliance": passwords and e-signatures. */
+struct compliance_config {
+	int max_failures;           /* failed logins before a lock-out, 5 */
+	int64_t lockout_ms;         /* length of a lock-out, 15 min */
+	int kdf;                    /* enum ks_kdf for new passwords */
+};
+
 struct app_config {
 	char site[MODEL_NAME_MAX];
 	char console_id[MODEL_ID_MAX];
@@ -171,6 +180,8 @@ struct app_config {
 	char storage_path[MODEL_TEXT_MAX];        /* spool file; relative to state dir */
 	struct historian_config historian;
 	struct storage_config storage;
+	struct compliance_config compliance;
+	struct approval_policy signatures;  /* who signs what (4-eyes) */
 	struct executor_defaults executor;
 };
 
