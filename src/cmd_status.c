@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_table.h"
 #include "commands.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -174,21 +175,31 @@ print_text(json_t *st, bool running, double age_s, long pid,
 	    (long long)json_integer_value(json_object_get(sched, "missed")));
 	if (*str_or(st, "config_status", "") != '\0')
 		printf(_("Config:     %s\n"), str_or(st, "config_status", ""));
-	printf("\n%-16s %-14s %-11s %8s %8s  %s\n", _("DEVICE"), _("LINE"),
-	    _("STATE"), _("POLLS"), _("ERRORS"), _("LAST ERROR"));
+	const char *head[6] = { _("DEVICE"), _("LINE"), _("STATE"), _("POLLS"),
+	    _("ERRORS"), _("LAST ERROR") };
+	struct cli_table *table = cli_table_new(6, head);
+	const char *plan = NULL;
+
 	json_array_foreach(devices, i, d) {
+		char polls[24], errors[24];
+		const char *row[6] = { str_or(d, "id", "?"),
+		    str_or(d, "connector", "?"),
+		    device_state_text(str_or(d, "state", "idle")), polls, errors,
+		    str_or(d, "last_error", "") };
+
 		if (only != NULL && strcmp(only, str_or(d, "id", "")) != 0)
 			continue;
-		printf("%-16s %-14s %-11s %8lld %8lld  %s\n",
-		    str_or(d, "id", "?"), str_or(d, "connector", "?"),
-		    device_state_text(str_or(d, "state", "idle")),
-		    (long long)json_integer_value(json_object_get(d, "polls")),
-		    (long long)json_integer_value(json_object_get(d,
-		    "errors")), str_or(d, "last_error", ""));
+		snprintf(polls, sizeof polls, "%lld", int_of(d, "polls"));
+		snprintf(errors, sizeof errors, "%lld", int_of(d, "errors"));
+		cli_table_add(table, row);
 		if (only != NULL)
-			printf(_("\nRequests (read plan):\n%s"),
-			    str_or(d, "plan", ""));
+			plan = str_or(d, "plan", "");
 	}
+	putchar('\n');
+	cli_table_print(table, stdout);
+	cli_table_free(table);
+	if (plan != NULL)
+		printf(_("\nRequests (read plan):\n%s"), plan);
 }
 
 int

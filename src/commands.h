@@ -17,7 +17,9 @@ enum {
 	EXIT_FAILURE_ = 1,
 	EXIT_USAGE = 2,
 	EXIT_NOT_RUNNING = 3,
-	EXIT_SCHEMA = 4         /* db status: migrations pending or changed */
+	EXIT_SCHEMA = 4,        /* db status: migrations pending or changed */
+	EXIT_AUDIT_BROKEN = 5,  /* audit verify: the trail is broken */
+	EXIT_CONFIG_DIFFERS = 4 /* config diff: the config dir differs */
 };
 
 int cmd_console(const struct options *o);
@@ -25,13 +27,28 @@ int cmd_run(const struct options *o);
 int cmd_check_config(const struct options *o);
 int cmd_status(const struct options *o);
 int cmd_db(const struct options *o);
+int cmd_user(const struct options *o);
+int cmd_audit(const struct options *o);
+int cmd_config(const struct options *o);
 
 /*
- * Load and validate the configuration of o; print every error to stderr
- * and return NULL when it is invalid.  Command-line executor options are
- * applied on top of app.json.
+ * Load and validate the configuration in use of o: the applied version of
+ * the state dir (config-versions/CURRENT) once there is one, else the
+ * config dir (a first start makes it version 1).  Print every error to
+ * stderr and return NULL when it is invalid.  Command-line executor
+ * options are applied on top of app.json.
  */
 struct model *command_load_model(const struct options *o);
+
+/*
+ * The settings of app.json (which must be valid: its errors are printed)
+ * and, when spool_path is not NULL, the spool of o's state dir (malloc'ed).
+ * A config dir without app.json (a bare state dir, a first `user add
+ * --bootstrap`) gives the defaults: spool.db, the lock-out, KDF level and
+ * signature policy of issue 5.  0, or -1 after printing why.
+ */
+int command_load_app(const struct options *o, struct app_config *app,
+    char **spool_path);
 
 struct engine;
 

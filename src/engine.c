@@ -11,6 +11,14 @@
  * into the state, and writes the state as JSON into the spool so that
  * `jope-smb status` can read it from another process.
  *
+ * Change control (doc/change-control.md): the engine runs only applied
+ * configuration versions (STATE_DIR/config-versions, compliance/
+ * config_store.h), never the config dir itself.  The first start makes the
+ * config dir version 1 (audited as config_initial); afterwards the
+ * housekeeper notices CURRENT being replaced by `jope-smb config apply`
+ * and reloads within a second, and R / SIGHUP re-read it at once.  An
+ * edited but unapplied config dir is only reported (config_unapplied).
+ *
  * One engine per state dir: a lock file (flock) held for the engine's life
  * refuses a second console or run on the same spool, naming the holder.
  */
@@ -32,6 +40,8 @@
 #include "collect/executor.h"
 #include "collect/scheduler.h"
 #include "compliance/audit_log.h"
+#include "compliance/config_change.h"
+#include "compliance/config_store.h"
 #include "compliance/console_key.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -39,6 +49,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "engine.h"
+#include "engine_audit.h"
+#include "engine_sign.h"
 #include "historian/uploader.h"
 #include "store/spool.h"
 
@@ -61,6 +73,10 @@ struct engine {
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
 	struct console_key *key;        /* seals the audit trail */
+	struct audit_watch *audit;      /* checks it, publishes it (UI) */
+	struct config_store *store;     /* the applied versions */
+	int version;                    /* the version running */
+	struct config_store_stamp stamp; /* of CURRENT, to notice a change */
 	int64_t next_retention_ms;      /* monotonic */
 	bool disk_low;
 	int64_t full_events_seen;
@@ -260,10 +276,44 @@ reject_reload(struct engine *e, struct config_errors *errs, const char *why)
 }
 
 /*
- * Validate the config dir whole; if it is good, swap it in between ticks:
- * the scheduler stops, running tasks finish, queued ones are cancelled
- * (each recorded), and the new executor inherits every line's guard
- * interval and every device's HardError (rules 5 and 7 hold across it).
+ * The config dir is only where people edit (change control, doc/
+ * change-control.md): when it holds something else than the version
+ * running, say so in the log and the status, and never use it.  status is
+ * what to say otherwise (NULL: leave the status as it is); applied bumps
+ * the configuration generation (a model was swapped in).
+ */
+static void
+note_config_dir(struct engine *e, const char *status, bool applied)
+{
+	char msg[256], err[256];
+
+	if (config_dir_differs(e->store, e->version, e->config_dir, err,
+	    sizeof err) == 1) {
+		snprintf(msg, sizeof msg, "configuration in %s differs from "
+		    "the applied version %d: run 'jope-smb config apply'",
+		    e->config_dir, e->version);
+		log_event(LOG_WARN, "config_unapplied", "{s:s,s:i,s:s}", "dir",
+		    e->config_dir, "version", e->version, "message", msg);
+		/* Short: it shares the console's bottom line with the keys. */
+		snprintf(msg, sizeof msg, _("The config dir differs from the "
+		    "applied version %d: run 'jope-smb config apply'"),
+		    e->version);
+		state_set_config_status(e->state, applied, msg);
+	} else if (status != NULL || applied) {
+		state_set_config_status(e->state, applied,
+		    status != NULL ? status : "");
+	}
+}
+
+/*
+ * Take the applied version named by STATE_DIR/config-versions/CURRENT into
+ * use (R, SIGHUP, or the housekeeper seeing CURRENT replaced by `config
+ * apply`), never the config dir itself.  The same version again changes
+ * nothing.  A new one is checked against its manifest and validated whole;
+ * if it is good, it is swapped in between ticks: the scheduler stops,
+ * running tasks finish, queued ones are cancelled (each recorded), and the
+ * new executor inherits every line's guard interval and every device's
+ * HardError (rules 5 and 7 hold across it).
  */
 static void
 reload_config(struct engine *e)
@@ -272,11 +322,28 @@ reload_config(struct engine *e)
 	struct scheduler_stats st;
 	struct model *m = NULL;
 	struct executor *old;
-	char *spool, msg[256];
+	char *spool, msg[256], err[512] = "";
+	int v = 0;
 
-	log_event(LOG_INFO, "config_reload", "{s:s}", "dir", e->config_dir);
-	if (config_load(e->config_dir, &m, &errs) != 0) {
-		reject_reload(e, &errs, "invalid");
+	config_store_stamp(e->store, &e->stamp);
+	if (config_store_current(e->store, &v, err, sizeof err) != 0 ||
+	    v == 0) {
+		reject_reload(e, &errs, v == 0 && err[0] == '\0' ?
+		    _("no applied configuration version") : err);
+		return;
+	}
+	if (v == e->version) {
+		log_event(LOG_INFO, "config_unchanged", "{s:i}", "version", v);
+		snprintf(msg, sizeof msg, _("Configuration version %d is in "
+		    "use; nothing new applied"), v);
+		note_config_dir(e, msg, false);
+		return;
+	}
+	log_event(LOG_INFO, "config_reload", "{s:s,s:i}", "dir",
+	    config_store_path(e->store), "version", v);
+	if (config_version_load(e->store, v, &m, &errs, err,
+	    sizeof err) != 0) {
+		reject_reload(e, &errs, err);
 		config_errors_free(&errs);
 		return;
 	}
@@ -304,13 +371,15 @@ reload_config(struct engine *e)
 	e->plans_published = 0;         /* the new executor's plans */
 	start_collection(e, prev, old);
 	executor_free(old);
-	log_event(LOG_INFO, "config_applied", "{s:I,s:I,s:I}",
+	log_event(LOG_INFO, "config_applied", "{s:i,s:i,s:I,s:I,s:I}",
+	    "version", v, "previous", e->version,
 	    "devices", (json_int_t)m->ndevices,
 	    "points", (json_int_t)m->npoints,
 	    "ticks_before", (json_int_t)st.ticks);
-	snprintf(msg, sizeof msg, _("Configuration reloaded: %zu device(s), "
-	    "%zu point(s)"), m->ndevices, m->npoints);
-	state_set_config_status(e->state, true, msg);
+	e->version = v;
+	snprintf(msg, sizeof msg, _("Configuration version %d in use: %zu "
+	    "device(s), %zu point(s)"), v, m->ndevices, m->npoints);
+	note_config_dir(e, msg, true);
 }
 
 /* Executor sink: a spectrum is durable before anything else sees it. */
@@ -371,6 +440,14 @@ run_command(struct engine *e, const struct command *c)
 	if (c->kind == CMD_RELOAD_CONFIG) {
 		reload_config(e);
 		return;
+	}
+	/* Signed commands run only once their signatures are recorded. */
+	if (engine_sign_applies(c)) {
+		struct engine_sign_env se = { e->m, e->generation,
+		    e->state_dir, e->spool, e->key, e->state, e->audit };
+
+		if (!engine_sign_command(&se, c))
+			return;
 	}
 	/* Indices are the UI's view of a model: refuse them after a swap. */
 	if (c->config_gen != e->generation || c->device >= m->ndevices) {
@@ -532,6 +609,9 @@ housekeeper_main(void *arg)
 			e->next_retention_ms = now + RETENTION_EVERY_MS;
 		}
 		if (now >= next) {
+			/* `config apply` from another shell: CURRENT replaced. */
+			if (config_store_changed(e->store, &e->stamp))
+				reload_config(e);
 			publish(e);
 			next = now + HOUSEKEEPING_MS;
 		}
@@ -656,9 +736,11 @@ audit_start(struct engine *e)
 static void
 engine_free(struct engine *e)
 {
+	audit_watch_stop(e->audit);     /* it reads the spool */
 	if (e->spool != NULL)
 		spool_close(e->spool);
 	console_key_free(e->key);
+	config_store_close(e->store);
 	state_free(e->state);
 	cmdq_free(e->cmdq);
 	if (e->lock_fd >= 0)
@@ -673,11 +755,54 @@ engine_free(struct engine *e)
 	free(e);
 }
 
+/*
+ * The version to run, from STATE_DIR/config-versions: CURRENT, or on the
+ * very first start the config dir staged as version 1 (recorded as
+ * config_initial by config_boot_finish once the spool is open).  The model
+ * is loaded from the version's own files, with the command-line overrides.
+ */
+static int
+load_applied_config(struct engine *e, struct config_boot *boot, char *err,
+    size_t errlen)
+{
+	struct config_errors errs = { 0 };
+	struct model *m = NULL;
+
+	if ((e->store = config_store_open(e->state_dir, err, errlen)) == NULL ||
+	    config_boot_begin(e->store, e->config_dir, boot, err, errlen) != 0)
+		return -1;
+	if (config_load(boot->dir, &m, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_event(LOG_ERROR, "config_error",
+			    "{s:s,s:i,s:i,s:s,s:s}", "file", errs.v[i].file,
+			    "line", errs.v[i].line, "column", errs.v[i].column,
+			    "path", errs.v[i].path, "message",
+			    errs.v[i].message);
+		snprintf(err, errlen, _("configuration version %d (%s) is not "
+		    "valid: %zu error(s), see the log"), boot->version,
+		    boot->dir, errs.n);
+		config_errors_free(&errs);
+		return -1;
+	}
+	config_errors_free(&errs);
+	if (e->adjust_model != NULL)
+		e->adjust_model(e->adjust_ctx, m);
+	e->loaded = xrealloc(e->loaded, (e->nloaded + 1) * sizeof *e->loaded);
+	e->loaded[e->nloaded++] = m;
+	e->m = m;
+	e->version = boot->version;
+	if (boot->initial)
+		log_event(LOG_INFO, "config_initial", "{s:s,s:i}", "dir",
+		    e->config_dir, "version", boot->version);
+	return 0;
+}
+
 struct engine *
 engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 {
 	struct engine *e = xcalloc(1, sizeof *e);
-	const struct executor_defaults *d = &cfg->model->app.executor;
+	const struct executor_defaults *d;
+	struct config_boot boot = { 0 };
 	char logpath[4096], spool_err[512];
 	sigset_t all, old;
 
@@ -707,30 +832,46 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		engine_free(e);
 		return NULL;
 	}
+	/* The applied version runs, never the config dir (change control). */
+	if (load_applied_config(e, &boot, err, errlen) != 0) {
+		config_boot_end(&boot);
+		log_close();
+		engine_free(e);
+		return NULL;
+	}
 	e->spool_path = engine_spool_path_for(&e->m->app, e->state_dir);
 	if (spool_open(e->spool_path, &e->spool, spool_err,
 	    sizeof spool_err) != 0) {
 		snprintf(err, errlen, "%s", spool_err);
+		config_boot_end(&boot);
 		log_close();
 		engine_free(e);
 		return NULL;
 	}
 	if (open_spool_options(e, err, errlen) != 0 ||
-	    (e->key = console_key_load(e->state_dir, err, errlen)) == NULL) {
+	    (e->key = console_key_load(e->state_dir, err, errlen)) == NULL ||
+	    config_boot_finish(&boot, e->spool, e->key, os_user(), err,
+	    errlen) != 0) {
+		config_boot_end(&boot);
 		log_close();
 		engine_free(e);
 		return NULL;
 	}
+	config_boot_end(&boot);
+	config_store_stamp(e->store, &e->stamp);
+	d = &e->m->app.executor;
 	e->state = state_new(e->m);
 	e->cmdq = cmdq_new();
-	log_event(LOG_INFO, "engine_start", "{s:s,s:s,s:s,s:I,s:I,s:I,s:i,"
-	    "s:I,s:i}", "version", PACKAGE_VERSION, "mode", e->mode,
-	    "spool", e->spool_path, "devices", (json_int_t)e->m->ndevices,
+	log_event(LOG_INFO, "engine_start", "{s:s,s:s,s:s,s:i,s:I,s:I,s:I,"
+	    "s:i,s:I,s:i}", "version", PACKAGE_VERSION, "mode", e->mode,
+	    "spool", e->spool_path, "config_version", e->version,
+	    "devices", (json_int_t)e->m->ndevices,
 	    "points", (json_int_t)e->m->npoints,
 	    "keep_alive_ms", (json_int_t)d->keep_alive_ms,
 	    "retries", d->retries,
 	    "guard_ms", (json_int_t)d->guard_ms,
 	    "threads", d->threads);
+	note_config_dir(e, NULL, false);
 
 	e->drv = driver_modbus_new();
 	{
@@ -740,6 +881,10 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		e->full_events_seen = c.full_events;
 	}
 	audit_start(e);
+	/* The audit screen's events and chain check (nobody looks in run). */
+	if (strcmp(e->mode, "console") == 0)
+		e->audit = audit_watch_start(e->spool, e->key, e->state_dir,
+		    e->state);
 	start_collection(e, NULL, NULL);
 	if (e->m->app.historian_conninfo[0] != '\0') {
 		struct uploader_keys keys = { .have_console_key = true };

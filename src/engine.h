@@ -4,9 +4,12 @@
  * engine_start wires the parts of DESIGN.md together: it opens the log and the
  * spool in the state dir, starts the executor on the Modbus driver and the
  * scheduler on the model's periodic events, and a housekeeping thread that
- * carries out UI commands and publishes spool and disk figures.  A reload
- * (CMD_RELOAD_CONFIG) validates the config dir whole and swaps the model
- * between scheduler ticks, or keeps the running one and logs every error.
+ * carries out UI commands and publishes spool and disk figures.  The
+ * model is always an applied configuration version (STATE_DIR/config-
+ * versions/CURRENT; doc/change-control.md), never the config dir itself:
+ * a reload (CMD_RELOAD_CONFIG, or CURRENT replaced by `config apply`)
+ * validates that version whole and swaps the model between scheduler
+ * ticks, or keeps the running one and logs every error.
  * `run` uses
  * it headless; `console` puts the UI on top through engine_state and
  * engine_cmdq, the only two things the UI may touch.
@@ -22,8 +25,11 @@
 #include "core/state.h"
 
 struct engine_config {
-	const struct model *model;  /* validated; engine does not free it */
-	const char *config_dir;     /* where a reload reads from */
+	const struct model *model;  /* validated; engine does not free it
+	                               (it runs the applied version, loaded
+	                               from the store itself) */
+	const char *config_dir;     /* staging: version 1 on a first start,
+	                               then only compared with the applied */
 	const char *state_dir;
 	bool log_to_stderr;
 	int log_level;              /* enum log_level; 0 = debug */

@@ -10,10 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config/config.h"
+#include "compliance/approval.h"
+#include "compliance/config_change.h"
+#include "compliance/config_store.h"
+#include "compliance/keystore.h"
 #include "core/i18n.h"
+#include "core/util.h"
 #include "engine.h"
 
 struct command_entry {
@@ -27,7 +33,49 @@ static const struct command_entry command_table[] = {
 	{ "check-config", cmd_check_config },
 	{ "status", cmd_status },
 	{ "db", cmd_db },
+	{ "user", cmd_user },
+	{ "audit", cmd_audit },
+	{ "config", cmd_config },
 };
+
+/*
+ * Change control: once an engine has run on the state dir, the
+ * configuration in use is the applied version (config-versions/CURRENT),
+ * not the config dir, which is where the next one is prepared
+ * (doc/change-control.md).
+ */
+static bool
+has_applied_version(const struct options *o)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/" CONFIG_STORE_DIR "/CURRENT",
+	    options_state_dir(o));
+	return access(path, F_OK) == 0;
+}
+
+static struct model *
+load_applied_version(const struct options *o)
+{
+	struct config_errors errs = { 0 };
+	struct config_store *cs;
+	struct model *m = NULL;
+	char err[1024] = "";
+	int v = 0;
+
+	if ((cs = config_store_open(options_state_dir(o), err,
+	    sizeof err)) == NULL || config_store_current(cs, &v, err,
+	    sizeof err) != 0 || config_version_load(cs, v, &m, &errs, err,
+	    sizeof err) != 0) {
+		config_errors_print(&errs, stderr);
+		fprintf(stderr, _("jope-smb: the applied configuration cannot "
+		    "be used: %s\n"), err);
+		m = NULL;
+	}
+	config_errors_free(&errs);
+	config_store_close(cs);
+	return m;
+}
 
 struct model *
 command_load_model(const struct options *o)
@@ -35,6 +83,11 @@ command_load_model(const struct options *o)
 	struct config_errors errs = { 0 };
 	struct model *m = NULL;
 
+	if (has_applied_version(o)) {
+		if ((m = load_applied_version(o)) != NULL)
+			options_apply(o, &m->app.executor);
+		return m;
+	}
 	if (config_load(options_config_dir(o), &m, &errs) != 0) {
 		config_errors_print(&errs, stderr);
 		fprintf(stderr, _("jope-smb: configuration in %s rejected: "
@@ -46,6 +99,35 @@ command_load_model(const struct options *o)
 	config_errors_free(&errs);
 	options_apply(o, &m->app.executor);
 	return m;
+}
+
+int
+command_load_app(const struct options *o, struct app_config *app,
+    char **spool_path)
+{
+	struct model *m;
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/app.json", options_config_dir(o));
+	if (access(path, F_OK) != 0 && !has_applied_version(o)) {
+		/* No configuration: the defaults that matter here. */
+		memset(app, 0, sizeof *app);
+		str_copy(app->storage_path, "spool.db",
+		    sizeof app->storage_path);
+		app->historian.timeout_ms = 30000;
+		app->compliance.max_failures = 5;
+		app->compliance.lockout_ms = INT64_C(15) * 60000;
+		app->compliance.kdf = KS_KDF_DEFAULT;
+		approval_defaults(&app->signatures);
+	} else {
+		if ((m = command_load_model(o)) == NULL)
+			return -1;
+		*app = m->app;
+		model_free(m);
+	}
+	if (spool_path != NULL)
+		*spool_path = engine_spool_path_for(app, options_state_dir(o));
+	return 0;
 }
 
 /* engine_config.adjust_model for a reload: ctx is the struct options. */

@@ -20,7 +20,9 @@
 #include "core/i18n.h"
 #include "options.h"
 
-enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES };
+enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES,
+	OPT_FULL_NAME, OPT_ROLE, OPT_BOOTSTRAP, OPT_SINCE, OPT_OUT,
+	OPT_HISTORIAN };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
@@ -34,6 +36,12 @@ static const struct option long_options[] = {
 	{ "yes", no_argument, NULL, OPT_YES },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "full-name", required_argument, NULL, OPT_FULL_NAME },
+	{ "role", required_argument, NULL, OPT_ROLE },
+	{ "bootstrap", no_argument, NULL, OPT_BOOTSTRAP },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "historian", no_argument, NULL, OPT_HISTORIAN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -54,7 +62,25 @@ options_usage(FILE *fp)
 	    "  db status       the historian's schema version and migrations\n"
 	    "  db migrate      apply the pending historian migrations\n"
 	    "  db down N --yes roll the historian schema back to version N\n"
-	    "                  (drops the newer tables and their data)\n\n"));
+	    "                  (drops the newer tables and their data)\n"
+	    "  user add NAME --full-name=TEXT --role=ROLE [--bootstrap]\n"
+	    "                  add a user (ROLE: operator, supervisor, qa, admin);\n"
+	    "                  --bootstrap makes the first admin\n"
+	    "  user passwd NAME, user disable NAME, user role NAME ROLE\n"
+	    "                  change a user (signed by an admin; passwd by the\n"
+	    "                  user); answers are read from the terminal or,\n"
+	    "                  one per line, from standard input\n"
+	    "  user list       the users, their roles, lock-outs and keys\n"
+	    "  audit verify [--historian]\n"
+	    "                  check the audit trail's hashes and signatures\n"
+	    "  audit export [--since=TIME] --out=DIR [--historian]\n"
+	    "                  write the trail and the public keys for an auditor\n"
+	    "  config diff     compare the config dir with the applied version\n"
+	    "  config apply    take the config dir into use as a new version, with\n"
+	    "                  its signatures (asked for like those of 'user')\n"
+	    "  config versions every applied version, who signed it, which is in use\n"
+	    "  config rollback N\n"
+	    "                  make version N's content current again (signed)\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"
@@ -65,20 +91,33 @@ options_usage(FILE *fp)
 	    "  -d, --hard-error=SEC   length of a HardError period (default 300)\n"
 	    "  -t, --threads=N        most executor threads (default 512)\n"
 	    "      --json             machine-readable output (check-config, status,\n"
-	    "                         db status)\n"
+	    "                         db status, user list, audit verify,\n"
+	    "                         config diff, config versions)\n"
 	    "      --yes              confirm a destructive command (db down)\n"
 	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
 	    "      --log-level=LEVEL  debug, info (default), warn or error; debug\n"
 	    "                         adds task_start and task_done for every task\n"
+	    "      --full-name=TEXT   user add: the user's full name\n"
+	    "      --role=ROLE        user add: operator, supervisor, qa or admin\n"
+	    "      --bootstrap        user add: the first admin, while no user exists\n"
+	    "      --since=TIME       audit export: events from TIME on (UTC unless\n"
+	    "                         TIME has an offset: 2026-11-21, 2026-11-21T08:00Z)\n"
+	    "      --out=DIR          audit export: the directory to write\n"
+	    "      --historian        audit verify|export: the trail in the historian\n"
+	    "                         instead of the spool\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n\n"));
 	fprintf(fp, _("Defaults: the config dir is $JOPE_SMB_CONFIG_DIR, ./config or "
 	    "%s/jope-smb;\nthe state dir is $JOPE_SMB_STATE_DIR or "
-	    "$XDG_STATE_HOME/jope-smb (~/.local/state/jope-smb).\n"),
+	    "$XDG_STATE_HOME/jope-smb (~/.local/state/jope-smb).\n"
+	    "JOPE_SMB_KDF=interactive makes new password keys cheaper (tests, slow\n"
+	    "machines); the default is moderate.\n"),
 	    SYSCONFDIR);
 	fprintf(fp, _("Exit status: 0 success, 1 failure (invalid configuration, "
 	    "engine error,\nhistorian unreachable), 2 usage error, 3 status: no "
-	    "engine running,\n4 db status: migrations pending or changed.\n"));
+	    "engine running,\n4 db status: migrations pending or changed, config diff: "
+	    "the config dir\ndiffers from the applied version, 5 audit verify: the "
+	    "trail is broken.\n"));
 }
 
 static int
@@ -162,6 +201,12 @@ options_parse(int argc, char **argv, struct options *o)
 		    &o->threads); break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_YES: o->yes = true; break;
+		case OPT_FULL_NAME: o->full_name = optarg; break;
+		case OPT_ROLE: o->role = optarg; break;
+		case OPT_BOOTSTRAP: o->bootstrap = true; break;
+		case OPT_SINCE: o->since = optarg; break;
+		case OPT_OUT: o->out_dir = optarg; break;
+		case OPT_HISTORIAN: o->historian = true; break;
 		case OPT_LOG_LEVEL:
 			rc = parse_log_level(optarg, &o->log_level);
 			break;

@@ -25,6 +25,12 @@ struct options {
 	bool yes;                   /* --yes: confirm a destructive command */
 	int log_level;              /* --log-level: enum log_level */
 	int duration_s;             /* run --duration N (0 = until signalled) */
+	const char *full_name;      /* user add --full-name */
+	const char *role;           /* user add --role */
+	bool bootstrap;             /* user add --bootstrap: the first admin */
+	const char *since;          /* audit export --since TIME */
+	const char *out_dir;        /* audit export --out DIR */
+	bool historian;             /* audit verify|export --historian */
 	const char *command;        /* subcommand, default "console" */
 	int argc;                   /* remaining operands */
 	char **argv;

@@ -24,19 +24,26 @@
  *
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
- *	F1, ?           help
+ *	F1, ?           help (the keys of the screen shown)
+ *	F3, F7          the device table, the audit trail
  *	R               reload the configuration
  *	Ctrl-L          repaint everything
  *	anything else   to the screen (move, read now, and p, c, w, which
  *	                ask for the plan, clock and setpoint dialogs)
  *
+ * While a screen edits text (the audit filter) every key goes to it, and
+ * Ctrl-C is Esc there, as in every dialog.
+ *
  * Commands that act on the plant (set a clock, write a setpoint) are pushed
- * only from here, after their dialog says yes, with the configuration
- * generation the dialog was opened under.  A reload that swaps the model
- * closes such a dialog (its indices would name something else).  Their
- * outcome comes back in the snapshot (command_seq, command_ok,
- * command_text) and is shown in the function-key bar, red when it failed,
- * like a reload's.
+ * only from here, and only signed: the setpoint is typed and confirmed, then
+ * the e-signature dialogs (dialog_sign.h) ask every signer the policy wants;
+ * c goes to them directly.  The command carries the configuration
+ * generation the dialogs were opened under; a reload that swaps the model
+ * closes such a dialog (its indices would name something else), and an
+ * abandoned signature is sent as CMD_SIGN_CANCELLED so that it is audited.
+ * The outcome comes back in the snapshot (signing_done_id ends the
+ * "Signing..." box; command_seq, command_ok and command_text are shown in
+ * the function-key bar, red when it failed, like a reload's).
  *
  * The function-key bar lists only the keys that work on the selected row
  * (the screen says which); when it is narrow, or a message needs the room,
@@ -61,6 +68,7 @@
 #include "core/i18n.h"
 #include "core/util.h"
 #include "ui/dialog.h"
+#include "ui/dialog_sign.h"
 #include "ui/draw.h"
 #include "ui/layout.h"
 #include "ui/pointval.h"
@@ -79,11 +87,17 @@ static int sig_wfd = -1;
 static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
+enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_COUNT };
+
 struct app {
 	const struct ui_config *cfg;
 	SCREEN *term;
-	struct screen *screen;
+	struct screen *screens[SCREEN_COUNT];
+	struct screen *screen;  /* the one shown: screens[cur] */
+	int cur;
 	struct dialog dialog;
+	struct sign_flow sign;  /* a signed action under way */
+	uint64_t sign_ids;      /* the last command id given */
 	struct snapshot snap;
 	struct sigaction old_sa[NSIGNALS];
 	int sigpipe[2];
@@ -112,6 +126,13 @@ static const struct fkey main_keys[] = {
 	{ "w", N_("Write"), 6, SCREEN_KEY_WRITE },
 	{ "c", N_("Clock"), 5, SCREEN_KEY_CLOCK },
 	{ "p", N_("Plan"), 4, SCREEN_KEY_PLAN },
+	{ "Enter", N_("Detail"), 6, SCREEN_KEY_DETAIL },
+	{ "/", N_("Filter"), 5, SCREEN_KEY_FILTER },
+	{ "Esc", N_("Clear"), 4, SCREEN_KEY_CLEAR },
+	{ "Esc", N_("Close"), 6, SCREEN_KEY_CLOSE },
+	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
+	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
+	{ "F7", N_("Audit"), 3, SCREEN_KEY_TO_AUDIT },
 	{ "F10", N_("Quit"), 8, 0 },
 };
 static const struct fkey confirm_keys[] = {
@@ -123,6 +144,17 @@ static const struct fkey plan_keys[] = {
 static const struct fkey input_keys[] = {
 	{ "Enter", N_("OK"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
 	{ "Backspace", N_("Erase"), 7, 0 },
+};
+static const struct fkey sign_keys[] = {
+	{ "Enter", N_("Sign"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
+	{ "Tab", N_("Next field"), 7, 0 }, { "Left/Right", N_("Meaning"), 6, 0 },
+	{ "Ctrl-U", N_("Clear field"), 5, 0 },
+};
+static const struct fkey wait_keys[] = {
+	{ "Esc", N_("Hide"), 9, 0 },
+};
+static const struct fkey close_keys[] = {
+	{ "Esc", N_("Close"), 9, 0 },
 };
 
 /* Indexed by enum link_state. */
@@ -476,6 +508,13 @@ draw_status(struct app *a, const struct rect *r, int64_t now)
 	bar_draw(&b, r->y, r->x + 1, r->w - 2, theme_attr(ROLE_STATUS));
 }
 
+static bool
+screen_grabs(struct app *a)
+{
+	return a->screen->grabs_keys != NULL &&
+	    a->screen->grabs_keys(a->screen);
+}
+
 /* The view of the body, for the screen's draw, key and keys. */
 static void
 view_init(struct app *a, struct view *v, int64_t now)
@@ -548,13 +587,28 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 
 	if (r->h <= 0)
 		return;
-	switch (a->dialog.kind) {
+	if (a->sign.stage == SIGN_FORM) {
+		keys = sign_keys;
+		n = ARRAY_LEN(sign_keys);
+	} else if (a->sign.stage == SIGN_WAIT) {
+		keys = wait_keys;
+		n = ARRAY_LEN(wait_keys);
+	} else if (a->sign.stage == SIGN_REFUSED) {
+		keys = close_keys;
+		n = ARRAY_LEN(close_keys);
+	} else switch (a->dialog.kind) {
 	case DIALOG_NONE:
+		if (screen_grabs(a)) {
+			keys = input_keys;
+			n = ARRAY_LEN(input_keys);
+			break;
+		}
 		view_init(a, &v, now);
 		have = a->screen->keys(a->screen, &v);
+		have |= a->cur == SCREEN_AUDIT ? SCREEN_KEY_TO_DEVICES :
+		    SCREEN_KEY_TO_AUDIT;
 		break;
 	case DIALOG_QUIT:
-	case DIALOG_CLOCK:
 	case DIALOG_WRITE_CONFIRM:
 		keys = confirm_keys;
 		n = ARRAY_LEN(confirm_keys);
@@ -656,6 +710,8 @@ app_redraw(struct app *a)
 	}
 	if (a->dialog.kind != DIALOG_NONE)
 		dialog_draw(&a->dialog, stdscr, &all, &a->snap);
+	if (a->sign.stage != SIGN_NONE && !lo.too_small)
+		sign_flow_draw(&a->sign, stdscr, &all);
 	if (a->repaint)
 		clearok(curscr, TRUE);
 	wnoutrefresh(stdscr);
@@ -663,48 +719,71 @@ app_redraw(struct app *a)
 	a->dirty = a->repaint = false;
 }
 
-/* Push a command about the dialog's model; false (and say so) if full. */
-static bool
-push_command(struct app *a, struct command *c)
-{
-	c->config_gen = a->dialog.config_gen;
-	if (a->cfg->cmdq != NULL && cmdq_push(a->cfg->cmdq, c))
-		return true;
-	app_message(a, _("Command queue full, try again."), true);
-	return false;
-}
-
-/* The operator said yes to a clock or write confirmation. */
+/* The operator confirmed the value to write: now the signatures. */
 static void
 dialog_confirmed(struct app *a, enum dialog_kind kind)
 {
 	struct dialog *d = &a->dialog;
-	struct command c;
-	char text[256], value[64];
 
-	memset(&c, 0, sizeof c);
-	c.device = d->device;
-	if (kind == DIALOG_CLOCK) {
-		c.kind = CMD_SET_CLOCK;
-		if (push_command(a, &c)) {
-			snprintf(text, sizeof text,
-			    _("Request sent: set the clock of %s"),
-			    d->device_id);
-			app_message(a, text, false);
-		}
-	} else if (kind == DIALOG_WRITE_CONFIRM) {
-		c.kind = CMD_WRITE_POINT;
-		c.point = d->point;
-		c.value = d->value;
-		if (push_command(a, &c)) {
-			pointval_format_exact(value, sizeof value, d->value);
-			/* TRANSLATORS: value, point id. */
-			snprintf(text, sizeof text,
-			    _("Request sent: write %s to %s"), value,
-			    d->point_id);
-			app_message(a, text, false);
-		}
+	if (kind != DIALOG_WRITE_CONFIRM)
+		return;
+	/* The dialog was closed if a reload had changed the model. */
+	sign_flow_begin_write(&a->sign, &a->snap, d->point, d->value,
+	    a->cfg->operator_name, ++a->sign_ids);
+}
+
+/* Esc in an e-signature dialog (or a reload): audited, then forgotten. */
+static void
+sign_cancel(struct app *a, const char *why)
+{
+	struct command c;
+
+	sign_flow_cancel_command(&a->sign, &c);
+	sign_flow_reset(&a->sign);
+	if (a->cfg->cmdq == NULL || !cmdq_push(a->cfg->cmdq, &c)) {
+		app_message(a, _("Command queue full: the cancellation could "
+		    "not be recorded."), true);
+		return;
 	}
+	app_message(a, why, true);
+}
+
+/* A key for the e-signature dialogs and their boxes. */
+static void
+sign_key(struct app *a, int ch)
+{
+	struct sign_flow *f = &a->sign;
+	char text[256];
+	bool pushed;
+
+	switch (sign_flow_key(f, ch)) {
+	case SIGN_EV_SUBMIT:
+		pushed = a->cfg->cmdq != NULL && cmdq_push(a->cfg->cmdq,
+		    &f->cmd);
+		if (pushed) {
+			/* TRANSLATORS: action, object. */
+			snprintf(text, sizeof text, _("Signing: %s %s"),
+			    f->action, f->object);
+			app_message(a, text, false);
+		} else
+			app_message(a, _("Command queue full, try again."),
+			    true);
+		sign_flow_submitted(f, pushed);
+		break;
+	case SIGN_EV_CANCEL:
+		sign_cancel(a, _("Signature cancelled (audited)."));
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+screen_switch(struct app *a, int which)
+{
+	a->cur = which;
+	a->screen = a->screens[which];
+	a->repaint = true;
 }
 
 /* Open the dialog a screen key asked for. */
@@ -716,7 +795,8 @@ screen_action(struct app *a, const struct key_result *kr)
 		dialog_open_plan(&a->dialog, &a->snap, kr->device);
 		break;
 	case ACTION_CLOCK:
-		dialog_open_clock(&a->dialog, &a->snap, kr->device);
+		sign_flow_begin_clock(&a->sign, &a->snap, kr->device,
+		    a->cfg->operator_name, ++a->sign_ids);
 		break;
 	case ACTION_WRITE:
 		dialog_open_write(&a->dialog, &a->snap, kr->point);
@@ -747,8 +827,13 @@ app_key(struct app *a, int ch)
 		return;
 	}
 	if (ch == 3)            /* Ctrl-C: raw mode, so no SIGINT */
-		ch = a->dialog.kind == DIALOG_NONE ||
-		    a->dialog.kind == DIALOG_QUIT ? 'q' : 27;
+		ch = (a->dialog.kind == DIALOG_NONE ||
+		    a->dialog.kind == DIALOG_QUIT) &&
+		    a->sign.stage == SIGN_NONE && !screen_grabs(a) ? 'q' : 27;
+	if (a->sign.stage != SIGN_NONE) {
+		sign_key(a, ch);
+		return;
+	}
 	if (a->dialog.kind != DIALOG_NONE) {
 		enum dialog_kind kind = a->dialog.kind;
 
@@ -761,6 +846,12 @@ app_key(struct app *a, int ch)
 			dialog_confirmed(a, kind);
 		return;
 	}
+	view_init(a, &v, now_us());
+	if (screen_grabs(a)) {
+		memset(&kr, 0, sizeof kr);
+		a->screen->key(a->screen, ch, &v, &kr);
+		return;
+	}
 	switch (ch) {
 	case 'q':
 	case 'Q':
@@ -769,7 +860,13 @@ app_key(struct app *a, int ch)
 		return;
 	case KEY_F(1):
 	case '?':
-		dialog_open(&a->dialog, DIALOG_HELP);
+		dialog_open_help(&a->dialog, a->cur == SCREEN_AUDIT);
+		return;
+	case KEY_F(3):
+		screen_switch(a, SCREEN_DEVICES);
+		return;
+	case KEY_F(7):
+		screen_switch(a, SCREEN_AUDIT);
 		return;
 	case 'R': {
 		struct command c = { .kind = CMD_RELOAD_CONFIG };
@@ -785,7 +882,6 @@ app_key(struct app *a, int ch)
 	default:
 		break;
 	}
-	view_init(a, &v, now_us());
 	memset(&kr, 0, sizeof kr);
 	if (!a->screen->key(a->screen, ch, &v, &kr))
 		return;
@@ -854,6 +950,10 @@ snapshot_take(struct app *a)
 	/* So is a command's (a clock set, a setpoint written, or not). */
 	if (a->snap.command_seq != seq && a->snap.command_text[0] != '\0')
 		app_message(a, a->snap.command_text, !a->snap.command_ok);
+	/* A signature about the old model would sign the wrong thing. */
+	if (sign_flow_snapshot(&a->sign, &a->snap))
+		sign_cancel(a, _("The configuration was reloaded; the "
+		    "signature was cancelled."));
 	/* A dialog about the old model would act on the wrong device. */
 	if (dialog_bound(&a->dialog) &&
 	    a->dialog.config_gen != a->snap.config_generation) {
@@ -918,8 +1018,10 @@ app_close(struct app *a)
 	signals_restore(a);
 	close(a->sigpipe[0]);
 	close(a->sigpipe[1]);
-	if (a->screen != NULL)
-		a->screen->free(a->screen);
+	sign_flow_reset(&a->sign);      /* wipes any password typed */
+	for (int i = 0; i < SCREEN_COUNT; i++)
+		if (a->screens[i] != NULL)
+			a->screens[i]->free(a->screens[i]);
 	snapshot_free(&a->snap);
 }
 
@@ -941,7 +1043,9 @@ ui_run(const struct ui_config *cfg)
 		app_close(&a);
 		return 1;
 	}
-	a.screen = screen_devices_new(cfg->model);
+	a.screens[SCREEN_DEVICES] = screen_devices_new(cfg->model);
+	a.screens[SCREEN_AUDIT] = screen_audit_new();
+	a.screen = a.screens[SCREEN_DEVICES];
 	state_drain_wake(cfg->state);
 	state_copy(cfg->state, &a.snap);
 	a.dirty = true;

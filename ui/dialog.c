@@ -1,9 +1,11 @@
 /*
  * dialog.c: confirmations, the help box, the read plan and the setpoint
- * entry (see dialog.h for the table of kinds, keys and results).
+ * entry (see dialog.h for the table of kinds, keys and results).  The
+ * e-signature dialogs that follow a confirmed setpoint, or a clock set,
+ * are dialog_sign.c's.
  *
- * Quitting stops collection, setting a clock or writing a setpoint acts on
- * the plant, so they always ask, and the safe answer is the default: the
+ * Quitting stops collection and writing a setpoint acts on the plant, so
+ * they always ask, and the safe answer is the default: the
  * focus starts on No, Enter takes the focused button, y or Y says yes, n, N
  * or Esc say no, Left/Right/Tab move the focus.  The keys are also spelled
  * out in the (translated) question, "[y/N]", because the operator may be
@@ -36,9 +38,12 @@
 #define PLAN_MAX_LINES 512      /* wrapped lines of a read plan */
 #define INPUT_WIDTH 40          /* columns inside the setpoint box */
 
-static const struct {
+struct help_row {
 	const char *keys, *what;
-} help_rows[] = {
+};
+
+/* The device table's keys, then the keys of every screen. */
+static const struct help_row help_rows[] = {
 	{ N_("Up/Down, k/j"), N_("Move the selection") },
 	{ N_("PgUp/PgDn"), N_("Move by a page") },
 	{ N_("Home/End"), N_("First / last row") },
@@ -46,6 +51,21 @@ static const struct {
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },
 	{ N_("p"), N_("Show the read plan of the selected device") },
+	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
+};
+
+/* The audit screen's keys. */
+static const struct help_row help_audit_rows[] = {
+	{ N_("Up/Down, k/j"), N_("Move the selection") },
+	{ N_("PgUp/PgDn"), N_("Move by a page") },
+	{ N_("Home/End"), N_("Newest / oldest event") },
+	{ N_("Enter"), N_("The event in detail, with its signatures") },
+	{ N_("/"), N_("Filter: kind:WORD user:WORD, or any word") },
+	{ N_("Esc"), N_("Clear the filter; close the detail") },
+	{ N_("F3"), N_("Back to the device table") },
+};
+
+static const struct help_row help_common_rows[] = {
 	{ N_("R"), N_("Reload the configuration (validated whole)") },
 	{ N_("F1, ?"), N_("Show this help") },
 	{ N_("Ctrl-L"), N_("Redraw the screen") },
@@ -87,9 +107,8 @@ wrap_text(struct wrapped *wr, const char *s, int cols)
 	}
 }
 
-/* A box of inner size ih x iw centred in screen; returns its rectangle. */
-static struct rect
-box_draw(WINDOW *win, const struct rect *screen, int ih, int iw,
+struct rect
+dialog_box(WINDOW *win, const struct rect *screen, int ih, int iw,
     const char *title)
 {
 	struct rect r;
@@ -156,7 +175,7 @@ draw_confirm(const struct dialog *d, WINDOW *win, const struct rect *screen,
 	yw = text_width(yes);
 	nw = text_width(no);
 	iw = wr.width > yw + nw + 3 ? wr.width : yw + nw + 3;
-	r = box_draw(win, screen, wr.n + 2, iw, title);
+	r = dialog_box(win, screen, wr.n + 2, iw, title);
 	for (int i = 0; i < wr.n; i++)
 		draw_line(win, &r, 1 + i, wr.start[i], wr.len[i]);
 	if (wr.n + 2 >= r.h - 1)
@@ -175,17 +194,6 @@ draw_quit(const struct dialog *d, WINDOW *win, const struct rect *screen)
 {
 	draw_confirm(d, win, screen, _("Quit"),
 	    _("Quit the console? Collection stops. [y/N]"));
-}
-
-static void
-draw_clock(const struct dialog *d, WINDOW *win, const struct rect *screen)
-{
-	char q[512];
-
-	snprintf(q, sizeof q,
-	    _("Set the clock of %s to the console's time? [y/N]"),
-	    d->device_id);
-	draw_confirm(d, win, screen, _("Set clock"), q);
 }
 
 static void
@@ -302,7 +310,7 @@ draw_plan(struct dialog *d, WINDOW *win, const struct rect *screen,
 		iw = text_width(title) + 2;
 	if (iw > screen->w - 4)
 		iw = screen->w - 4;
-	r = box_draw(win, screen, page + 2, iw, title);
+	r = dialog_box(win, screen, page + 2, iw, title);
 	if (d->plan[0] == '\0') {
 		draw_line(win, &r, 1, empty, strlen(empty));
 	} else {
@@ -378,7 +386,7 @@ draw_write_input(const struct dialog *d, WINDOW *win,
 			iw = text_width(input_error((enum pointval_error)e));
 	if (iw > screen->w - 4)
 		iw = screen->w - 4;
-	r = box_draw(win, screen, 6, iw, title);
+	r = dialog_box(win, screen, 6, iw, title);
 	draw_line(win, &r, 1, line, strlen(line));
 	/* New value: [12.5_      ] unit */
 	y = r.y + 3;
@@ -418,32 +426,43 @@ draw_write_input(const struct dialog *d, WINDOW *win,
 }
 
 static void
-draw_help(WINDOW *win, const struct rect *screen)
+draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 {
 	const char *footer = _("Press any key to close.");
+	const struct help_row *rows[ARRAY_LEN(help_rows) +
+	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_common_rows)];
 	struct rect r;
-	int kw = 0, dw = 0, iw, n = (int)ARRAY_LEN(help_rows);
+	int kw = 0, dw = 0, iw, n = 0;
 
+	if (d->help_audit)
+		for (size_t i = 0; i < ARRAY_LEN(help_audit_rows); i++)
+			rows[n++] = &help_audit_rows[i];
+	else
+		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
+			rows[n++] = &help_rows[i];
+	for (size_t i = 0; i < ARRAY_LEN(help_common_rows); i++)
+		rows[n++] = &help_common_rows[i];
 	for (int i = 0; i < n; i++) {
-		int w = text_width(_(help_rows[i].keys));
+		int w = text_width(_(rows[i]->keys));
 
 		if (w > kw)
 			kw = w;
-		w = text_width(_(help_rows[i].what));
+		w = text_width(_(rows[i]->what));
 		if (w > dw)
 			dw = w;
 	}
 	iw = kw + 2 + dw;
 	if (text_width(footer) > iw)
 		iw = text_width(footer);
-	r = box_draw(win, screen, n + 2, iw, _("Keys"));
+	r = dialog_box(win, screen, n + 2, iw, d->help_audit ?
+	    _("Keys of the audit trail") : _("Keys"));
 	for (int i = 0; i < n && i + 1 < r.h - 1; i++) {
 		int y = r.y + 1 + i, dx = r.x + 2 + kw + 2;
 
 		draw_text(win, y, r.x + 2, kw, theme_attr(ROLE_DIALOG_TITLE),
-		    ALIGN_LEFT, _(help_rows[i].keys));
+		    ALIGN_LEFT, _(rows[i]->keys));
 		draw_text_cut(win, y, dx, r.x + r.w - 2 - dx,
-		    theme_attr(ROLE_DIALOG), ALIGN_LEFT, _(help_rows[i].what));
+		    theme_attr(ROLE_DIALOG), ALIGN_LEFT, _(rows[i]->what));
 	}
 	draw_line(win, &r, n + 2, footer, strlen(footer));
 }
@@ -478,10 +497,10 @@ dialog_open_plan(struct dialog *d, const struct snapshot *snap,
 }
 
 void
-dialog_open_clock(struct dialog *d, const struct snapshot *snap,
-    size_t device)
+dialog_open_help(struct dialog *d, bool audit)
 {
-	open_device(d, DIALOG_CLOCK, snap, device);
+	dialog_open(d, DIALOG_HELP);
+	d->help_audit = audit;
 }
 
 void
@@ -504,7 +523,7 @@ dialog_open_write(struct dialog *d, const struct snapshot *snap,
 bool
 dialog_bound(const struct dialog *d)
 {
-	return d->kind == DIALOG_PLAN || d->kind == DIALOG_CLOCK ||
+	return d->kind == DIALOG_PLAN ||
 	    d->kind == DIALOG_WRITE_INPUT || d->kind == DIALOG_WRITE_CONFIRM;
 }
 
@@ -524,13 +543,10 @@ dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
 		draw_quit(d, win, screen);
 		break;
 	case DIALOG_HELP:
-		draw_help(win, screen);
+		draw_help(d, win, screen);
 		break;
 	case DIALOG_PLAN:
 		draw_plan(d, win, screen, snap);
-		break;
-	case DIALOG_CLOCK:
-		draw_clock(d, win, screen);
 		break;
 	case DIALOG_WRITE_INPUT:
 		draw_write_input(d, win, screen, snap);
@@ -654,7 +670,6 @@ dialog_key(struct dialog *d, int key)
 		return DIALOG_OPEN;
 	switch (d->kind) {
 	case DIALOG_QUIT:
-	case DIALOG_CLOCK:
 	case DIALOG_WRITE_CONFIRM:
 		return confirm_key(d, key);
 	case DIALOG_HELP:

@@ -12,8 +12,9 @@
  * reload swaps it, and the command they lead to carries that generation.
  *
  *	kind            keys                    result
- *	QUIT, CLOCK,    y, n, Esc, Enter,       YES: the app quits, or pushes
- *	WRITE_CONFIRM   Left/Right/Tab          CMD_SET_CLOCK / CMD_WRITE_POINT
+ *	QUIT,           y, n, Esc, Enter,       YES: the app quits, or asks for
+ *	WRITE_CONFIRM   Left/Right/Tab          the signatures of the write
+ *	                                        (dialog_sign.h)
  *	HELP            any key                 NO
  *	PLAN            Up/Down/PgUp/PgDn/      NO on Esc, Enter, q
  *	                Home/End scroll
@@ -26,6 +27,7 @@
 #define JOPE_UI_DIALOG_H
 
 #include <curses.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/model.h"
@@ -41,7 +43,6 @@ enum dialog_kind {
 	DIALOG_QUIT,            /* confirm quitting: collection stops */
 	DIALOG_HELP,            /* the key bindings */
 	DIALOG_PLAN,            /* a device's read plan, scrollable */
-	DIALOG_CLOCK,           /* confirm setting a device's clock */
 	DIALOG_WRITE_INPUT,     /* enter a setpoint */
 	DIALOG_WRITE_CONFIRM    /* confirm writing it */
 };
@@ -67,13 +68,14 @@ struct dialog {
 	struct pointval_field field;    /* DIALOG_WRITE_INPUT */
 	enum pointval_error error;      /* of the last Enter; OK: none */
 	double value;           /* DIALOG_WRITE_CONFIRM: what is written */
+	bool help_audit;        /* DIALOG_HELP: the audit screen's keys */
 };
 
 void dialog_open(struct dialog *d, enum dialog_kind kind);
+/* Help with the keys of the device table, or of the audit screen. */
+void dialog_open_help(struct dialog *d, bool audit);
 /* The dialogs about one device or point of snap's model. */
 void dialog_open_plan(struct dialog *d, const struct snapshot *snap,
-    size_t device);
-void dialog_open_clock(struct dialog *d, const struct snapshot *snap,
     size_t device);
 void dialog_open_write(struct dialog *d, const struct snapshot *snap,
     size_t point);
@@ -89,5 +91,13 @@ bool dialog_scrolls(const struct dialog *d);
 void dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
     const struct snapshot *snap);
 enum dialog_result dialog_key(struct dialog *d, int key);
+
+/*
+ * A blank framed box of inner size ih x iw centred in screen, with title
+ * on its top edge: the style of every dialog.  Returns its rectangle (cut
+ * to the screen).
+ */
+struct rect dialog_box(WINDOW *win, const struct rect *screen, int ih, int iw,
+    const char *title);
 
 #endif

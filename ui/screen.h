@@ -55,7 +55,14 @@ enum {
 	SCREEN_KEY_READ = 1 << 0,       /* r, F5 */
 	SCREEN_KEY_WRITE = 1 << 1,      /* w */
 	SCREEN_KEY_CLOCK = 1 << 2,      /* c */
-	SCREEN_KEY_PLAN = 1 << 3        /* p */
+	SCREEN_KEY_PLAN = 1 << 3,       /* p */
+	SCREEN_KEY_TO_AUDIT = 1 << 4,   /* F7: the audit screen */
+	SCREEN_KEY_TO_DEVICES = 1 << 5, /* F3: the device table */
+	SCREEN_KEY_DETAIL = 1 << 6,     /* Enter: the selected event */
+	SCREEN_KEY_FILTER = 1 << 7,     /* /: type a filter */
+	SCREEN_KEY_CLEAR = 1 << 8,      /* Esc: clear the filter */
+	SCREEN_KEY_CLOSE = 1 << 9,      /* Esc: close the detail */
+	SCREEN_KEY_SCROLL = 1 << 10     /* Up/Down: scroll the detail */
 };
 
 struct screen {
@@ -65,10 +72,17 @@ struct screen {
 	    struct key_result *out);
 	/* SCREEN_KEY_* bits of the keys valid for the selection now. */
 	unsigned (*keys)(struct screen *s, const struct view *v);
+	/*
+	 * True while the screen edits text (a filter): every key goes to it,
+	 * even q and ?, and the bar shows the editing keys.  NULL: never.
+	 */
+	bool (*grabs_keys)(struct screen *s);
 	void (*free)(struct screen *s);
 };
 
 /* The device table: devices with their points, live values. */
 struct screen *screen_devices_new(const struct model *m);
+/* The audit trail: recent events, a filter, an event's signatures. */
+struct screen *screen_audit_new(void);
 
 #endif

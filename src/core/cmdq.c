@@ -4,13 +4,20 @@
  * A fixed ring under a mutex: push never waits (a full queue is refused and
  * the UI says so), pop waits on a monotonic condition variable with a
  * timeout so the engine's housekeeping thread can do its other rounds.
+ * Commands are copied by value; the passwords of a signed command are
+ * pointers to sodium_malloc'ed memory and move with the copy, so the ring
+ * never holds a second copy of a password, and cmdq_free wipes those of
+ * commands nobody popped.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "core/clock.h"
 #include "core/cmdq.h"
@@ -41,6 +48,8 @@ cmdq_free(struct cmdq *q)
 {
 	if (q == NULL)
 		return;
+	for (size_t i = 0; i < q->count; i++)
+		command_wipe(&q->ring[(q->head + i) % CMDQ_SIZE]);
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->ready);
 	free(q);
@@ -77,6 +86,8 @@ cmdq_pop(struct cmdq *q, struct command *c, int timeout_ms)
 	}
 	if (q->count > 0) {
 		*c = q->ring[q->head];
+		/* The passwords moved to *c: the ring forgets them. */
+		memset(&q->ring[q->head], 0, sizeof q->ring[q->head]);
 		q->head = (q->head + 1) % CMDQ_SIZE;
 		q->count--;
 		got = true;
@@ -93,4 +104,33 @@ cmdq_interrupt(struct cmdq *q)
 	q->interrupted = true;
 	pthread_cond_broadcast(&q->ready);
 	pthread_mutex_unlock(&q->lock);
+}
+
+char *
+command_password_dup(const char *password, size_t len)
+{
+	char *p;
+
+	if (len >= COMMAND_PASSWORD_MAX || sodium_init() < 0 ||
+	    (p = sodium_malloc(COMMAND_PASSWORD_MAX)) == NULL)
+		return NULL;
+	memcpy(p, password, len);
+	p[len] = '\0';
+	return p;
+}
+
+void
+command_password_free(char *password)
+{
+	if (password != NULL)
+		sodium_free(password);  /* wipes first */
+}
+
+void
+command_wipe(struct command *c)
+{
+	for (size_t i = 0; i < COMMAND_SIGNERS_MAX; i++) {
+		command_password_free(c->signer[i].password);
+		c->signer[i].password = NULL;
+	}
 }

@@ -72,6 +72,7 @@ state_free(struct state *st)
 		close(st->wake_fd);
 	free(st->cur.devices);
 	free(st->cur.points);
+	audit_list_release(st->cur.audit);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -257,6 +258,86 @@ state_set_command_result(struct state *st, bool ok, const char *text)
 }
 
 void
+state_set_signing_result(struct state *st, uint64_t id, bool ok,
+    const char *text)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.command_seq++;
+	st->cur.command_ok = ok;
+	str_copy(st->cur.command_text, text, sizeof st->cur.command_text);
+	st->cur.signing_done_id = id;
+	st->cur.signing_ok = ok;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
+struct audit_list *
+audit_list_new(size_t cap)
+{
+	struct audit_list *l = xcalloc(1, sizeof *l);
+
+	l->rows = xcalloc(cap + 1, sizeof *l->rows);
+	l->cap = cap;
+	atomic_init(&l->refs, 1);       /* the creator's, given to the state */
+	return l;
+}
+
+bool
+audit_list_add(struct audit_list *l, int64_t seq, int64_t ts_us,
+    const char *kind, const char *actor, const char *payload)
+{
+	struct audit_row *r;
+
+	if (l->n >= l->cap)
+		return false;
+	r = &l->rows[l->n++];
+	r->seq = seq;
+	r->ts_us = ts_us;
+	str_copy(r->kind, kind != NULL ? kind : "", sizeof r->kind);
+	str_copy(r->actor, actor != NULL ? actor : "", sizeof r->actor);
+	r->payload = xstrdup(payload != NULL ? payload : "{}");
+	return true;
+}
+
+static void
+audit_list_acquire(const struct audit_list *l)
+{
+	if (l != NULL)
+		atomic_fetch_add(&((struct audit_list *)l)->refs, 1);
+}
+
+void
+audit_list_release(const struct audit_list *l)
+{
+	struct audit_list *w = (struct audit_list *)l;
+
+	if (w == NULL || atomic_fetch_sub(&w->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->rows[i].payload);
+	free(w->rows);
+	free(w);
+}
+
+void
+state_set_audit(struct state *st, struct audit_list *list,
+    const struct audit_status *status)
+{
+	const struct audit_list *old = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (list != NULL) {
+		old = st->cur.audit;
+		st->cur.audit = list;
+	}
+	if (status != NULL)
+		st->cur.audit_status = *status;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+	audit_list_release(old);
+}
+
+void
 state_set_config_status(struct state *st, bool applied, const char *msg)
 {
 	pthread_mutex_lock(&st->lock);
@@ -272,6 +353,7 @@ state_copy(struct state *st, struct snapshot *snap)
 {
 	struct device_state *devs = snap->devices;
 	struct point_state *pts = snap->points;
+	const struct audit_list *old = snap->audit;
 
 	pthread_mutex_lock(&st->lock);
 	/* Sized exactly: after a reload the model may have more entries. */
@@ -282,7 +364,9 @@ state_copy(struct state *st, struct snapshot *snap)
 	*snap = st->cur;
 	memcpy(devs, st->cur.devices, st->cur.ndevices * sizeof *devs);
 	memcpy(pts, st->cur.points, st->cur.npoints * sizeof *pts);
+	audit_list_acquire(snap->audit);
 	pthread_mutex_unlock(&st->lock);
+	audit_list_release(old);
 	snap->devices = devs;
 	snap->points = pts;
 }
@@ -303,6 +387,7 @@ snapshot_free(struct snapshot *snap)
 {
 	free(snap->devices);
 	free(snap->points);
+	audit_list_release(snap->audit);
 	memset(snap, 0, sizeof *snap);
 }
 

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "collect/executor.h"
@@ -57,6 +58,46 @@ struct historian_status {
 	int schema_version, schema_wanted;
 };
 
+/*
+ * The recent audit trail as the engine read it from the spool: copies, so
+ * the UI never touches the spool.  A list is immutable once published and
+ * shared by every snapshot that holds it (reference counted): a snapshot
+ * copy costs one pointer however long the payloads are.
+ */
+#define AUDIT_RECENT_MAX 200
+
+struct audit_row {
+	int64_t seq, ts_us;
+	char kind[48];          /* AUDIT_KIND_MAX */
+	char actor[33];         /* AUDIT_ACTOR_MAX */
+	char *payload;          /* compact JSON object, owned by the list */
+};
+
+struct audit_list {
+	atomic_uint refs;       /* snapshots and the state holding it */
+	size_t n, cap;
+	struct audit_row *rows; /* newest first */
+};
+
+struct audit_list *audit_list_new(size_t cap);
+/* Append a copy of an event (rows go in the order added); false if full. */
+bool audit_list_add(struct audit_list *l, int64_t seq, int64_t ts_us,
+    const char *kind, const char *actor, const char *payload);
+void audit_list_release(const struct audit_list *l);
+
+/* The last verification of the chain in the spool (engine_sign.c). */
+struct audit_status {
+	bool verified;          /* false: no verification has finished yet */
+	bool intact;
+	int64_t checked;        /* events checked in the last walk */
+	int64_t user_signatures;        /* of which signed by users */
+	int64_t base_seq;       /* the walk started after this seq */
+	int64_t head_seq;       /* the newest event at the time */
+	int64_t at_us;          /* when the walk finished */
+	int64_t fault_seq;      /* first broken event, 0 none */
+	char fault[256];        /* what differs there, "" none */
+};
+
 struct snapshot {
 	uint64_t version;
 	const struct model *model;      /* owned by the engine, immutable */
@@ -77,6 +118,11 @@ struct snapshot {
 	uint64_t command_seq;           /* bumps with every command outcome */
 	bool command_ok;
 	char command_text[192];         /* e.g. "pumps: clock set" */
+	uint64_t signing_done_id;       /* last signed command whose
+	                                   signatures were dealt with */
+	bool signing_ok;                /* its signatures were recorded */
+	const struct audit_list *audit; /* recent events; NULL none yet */
+	struct audit_status audit_status;
 };
 
 struct state;
@@ -109,12 +155,25 @@ void state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
     uint64_t missed);
 /* Outcome of an immediate command (clock, write), for the console. */
 void state_set_command_result(struct state *st, bool ok, const char *text);
+/*
+ * Outcome of the signatures of signed command id (struct command.id): sets
+ * signing_done_id and signing_ok, and the command result as above.
+ */
+void state_set_signing_result(struct state *st, uint64_t id, bool ok,
+    const char *text);
+/*
+ * Publish the recent audit events (the state takes the caller's reference
+ * to list; NULL keeps the current list) and the verification status.
+ */
+void state_set_audit(struct state *st, struct audit_list *list,
+    const struct audit_status *status);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 
 /*
  * Copy the current state into snap, reusing its arrays when they are large
- * enough.  Zero snap before its first use; free with snapshot_free.
+ * enough (the audit list is shared, not copied).  Zero snap before its
+ * first use; free with snapshot_free.
  */
 void state_copy(struct state *st, struct snapshot *snap);
 uint64_t state_version(struct state *st);

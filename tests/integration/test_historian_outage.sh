@@ -42,7 +42,7 @@ historian_is() { [ "$(hist_state)" = "$1" ]; }
 
 # --- part 1: down at start ---------------------------------------------------
 run_engine
-wait_until 100 historian_is down || fail "status does not say the historian is down"
+wait_until 300 historian_is down || { status_json | head -c 600; tail -n 5 "$ST/jope-smb.log"; tail -n 5 "$T/run.err"; fail "status does not say the historian is down"; }
 status_json >"$T/down.json"
 jq -e '.historian.last_error | length > 0' "$T/down.json" >/dev/null ||
     fail "no last error while the historian is down"

@@ -46,22 +46,40 @@ cat >"$CFG/devices.json" <<JSON
 JSON
 start_sim "$CFG" --fault dead:refuse
 
+# A reload is a new applied version (doc/change-control.md): two signers.
+JOPE_SMB_KDF=interactive
+export JOPE_SMB_KDF
+J() { "$JOPE" -c "$CFG" --state-dir "$ST" "$@"; }
+printf 'admin-pass-1\nadmin-pass-1\n' |
+    J user add admin --full-name Admin --role admin --bootstrap >/dev/null 2>&1 ||
+    fail "bootstrap"
+for u in sam:supervisor quinn:qa; do
+    printf '%s-pass-1\n%s-pass-1\nadmin\nadmin-pass-1\ntest\n' "${u%%:*}" "${u%%:*}" |
+        J user add "${u%%:*}" --full-name "${u%%:*}" --role "${u#*:}" >/dev/null 2>&1 ||
+        fail "user add ${u%%:*}"
+done
+
 GUARD=0.5
-HARD=2
+HARD=4
 LOG="$ST/jope-smb.log"
 SPOOL="$ST/spool.db"
 "$JOPE" run -c "$CFG" --state-dir "$ST" -n 0.3 -s $GUARD -r 2 -d $HARD \
-    --log-level debug --duration 8 2>"$T/run.err" &
+    --log-level debug --duration 10 2>"$T/run.err" &
 RUN_PID=$!
-CLEANUPS="kill\ $RUN_PID"
+stop_run() { kill "$RUN_PID"; wait "$RUN_PID"; }
+CLEANUPS="stop_run"
 # A reload while dev-c is in HardError must not lift it (rule 7 across a
-# configuration swap).
+# configuration swap): a changed configuration applied meanwhile.
 in_hard_error() { grep -q '"event":"hard_error"' "$LOG" 2>/dev/null; }
 wait_until 60 in_hard_error || fail "dev-c never entered HardError"
-kill -HUP $RUN_PID
+jq '.site = "Rules test, version 2"' "$CFG/app.json" >"$T/app.json" &&
+    mv "$T/app.json" "$CFG/app.json"
+printf 'sam\nsam-pass-1\n\nreload\nquinn\nquinn-pass-1\n\nok\n' |
+    J config apply >"$T/apply.out" 2>&1 || fail "config apply: $(cat "$T/apply.out")"
+applied() { grep -q '"event":"config_applied"' "$LOG"; }
+wait_until 30 applied || fail "the reload was not applied"
 wait $RUN_PID || fail "run exited with $?"
 CLEANUPS=""
-grep -q '"event":"config_applied"' "$LOG" || fail "the reload was not applied"
 
 # Every executor event is there and names its connector and device.
 for ev in connect connect_failed disconnect task_start task_done \

@@ -40,6 +40,10 @@ pass "records older than the retention purged at start, counted, logged, shown"
 
 # --- a spool capped by storage.max_mb -----------------------------------------
 jq '.storage = {max_mb: 0.25}' "$CFG/app.json" >"$T/a.json" && mv "$T/a.json" "$CFG/app.json"
+# The engine runs only applied versions (doc/change-control.md); this test
+# is about the spool, not change control: take the edited config dir as a
+# new installation (the engine makes it version 1 again).
+rm -rf "$ST/config-versions"
 now_us=$(( $(date +%s) * 1000000 ))
 sqlite3 "$SPOOL" "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000)
     INSERT INTO samples (point_id, value, quality, ts_us) SELECT 'filler', x, 0, $now_us - 60000000 + x FROM c;" ||

@@ -49,7 +49,7 @@ tui_pass "live values with Chinese states and qualities"
 tui_check_screen 100 || tui_fail "misaligned Chinese table at 100x30"
 tui_pass "columns aligned at 100x30"
 
-# The device dialogs in Chinese: the read plan, the clock question and the
+# The device dialogs in Chinese: the read plan, the e-signature dialog and the
 # setpoint entry fit the window, and the key bar names only the keys that
 # work on the selected row.
 set -- $TUI_DEVICES
@@ -60,13 +60,18 @@ tui_wait_text 30 "讀取計畫 — $1" || tui_fail "p shows no Chinese read plan
 tui_capture | grep -q "_register [0-9]" || tui_fail "the read plan shows no request"
 tui_check_width 100 || tui_fail "the read plan is wider than the window"
 tui_keys Escape
+# c opens the e-signature dialog (its labels may not be translated yet).
 tui_keys c
-tui_wait_text 30 "要將 $1 的時鐘設為操作台的時間嗎？[y/N]" ||
-    tui_fail "c does not ask in Chinese"
-tui_check_width 100 || tui_fail "the clock question is wider than the window"
-tui_keys n
+n=30
+until tui_capture | grep -qE "Password:|密碼"; do
+    n=$((n - 1))
+    [ $n -gt 0 ] || tui_fail "c opens no e-signature dialog"
+    sleep 0.1
+done
+tui_check_width 100 || tui_fail "the e-signature dialog is wider than the window"
+tui_keys Escape
 sleep 0.3
-tui_capture | grep -qF "時鐘設為" && tui_fail "n does not close the clock question"
+tui_capture | grep -qE "Password:|密碼" && tui_fail "Esc does not close the e-signature dialog"
 tui_select FIC-101.SP
 tui_keybar | grep -qF "w 寫入" || tui_fail "the key bar offers no 'w 寫入' on FIC-101.SP"
 tui_keys w
@@ -80,7 +85,7 @@ tui_keys Escape
 sleep 0.3
 tui_capture | grep -qF "寫入設定值" && tui_fail "Esc does not cancel the setpoint dialog"
 tui_check_screen 100 || tui_fail "misaligned table after the dialogs"
-tui_pass "read plan, clock question and setpoint dialog in Chinese"
+tui_pass "read plan, e-signature dialog and setpoint dialog in Chinese"
 
 tui_keys q
 tui_wait_text 30 "要結束操作台嗎？" || tui_fail "q does not ask to quit in Chinese"

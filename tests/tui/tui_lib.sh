@@ -85,10 +85,11 @@ tui_start_sim() {
     done
 }
 
-# tui_start_console ENV...: the console in a 100x30 tmux window; its exit
-# status lands in $TUI_DIR/rc when it ends.
+# tui_start_console ENV...: the console in a 100x30 tmux window (or
+# TUI_COLS x TUI_LINES); its exit status lands in $TUI_DIR/rc when it ends.
 tui_start_console() {
-    tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x 100 -y 30 \
+    tmux -L "$TUI_SOCK" -f /dev/null new-session -d -x "${TUI_COLS:-100}" \
+        -y "${TUI_LINES:-30}" \
         "env TERM=screen $* '$JOPE' console -c '$TUI_CFG' \
         --state-dir '$TUI_STATE' 2>'$TUI_DIR/console.err'; \
         echo \$? >'$TUI_DIR/rc'" || tui_fail "cannot start tmux"
@@ -271,4 +272,35 @@ tui_check_width() {
     tui_capture | tui_width_report |
         awk -v max="$1" '$1 > max { print "line " NR " is " $1 " columns wide"; bad = 1 }
             END { exit bad }'
+}
+
+# tui_user NAME ROLE PASSWORD FULLNAME: add a user to the test's keystore
+# with the CLI, before the console starts.  The first call makes the admin
+# "ada" (password adminpass1) with --bootstrap, who then signs every
+# addition.  Cheap Argon2id (JOPE_SMB_KDF=interactive) keeps tests fast.
+tui_user() {
+    if [ ! -f "$TUI_STATE/keystore.json" ]; then
+        printf 'adminpass1\nadminpass1\n' | JOPE_SMB_KDF=interactive \
+            "$JOPE" -c "$TUI_CFG" --state-dir "$TUI_STATE" user add ada \
+            --full-name "Ada Admin" --role admin --bootstrap \
+            >"$TUI_DIR/user.out" 2>&1 ||
+            tui_fail "cannot bootstrap the admin: $(cat "$TUI_DIR/user.out")"
+    fi
+    printf '%s\n%s\nada\nadminpass1\nfor the TUI test\n' "$3" "$3" |
+        JOPE_SMB_KDF=interactive "$JOPE" -c "$TUI_CFG" \
+        --state-dir "$TUI_STATE" user add "$1" --full-name "$4" \
+        --role "$2" >"$TUI_DIR/user.out" 2>&1 ||
+        tui_fail "cannot add user $1: $(cat "$TUI_DIR/user.out")"
+}
+
+# tui_sign USER PASSWORD REASON: fill the open e-signature dialog from its
+# first field (Up stops there) and press Enter; the meaning stays.
+tui_sign() {
+    tui_keys Up Up Up C-u
+    tui_keys -l "$1"
+    tui_keys Tab
+    tui_keys -l "$2"
+    tui_keys Tab Tab
+    tui_keys -l "$3"
+    tui_keys Enter
 }

@@ -174,6 +174,69 @@ test_cmdq_bounded_fifo(void **state)
 	cmdq_free(q);
 }
 
+/* The audit list is shared by snapshots, and outlives the state's swap. */
+static void
+test_audit_list_shared(void **state)
+{
+	struct model *m = make_model();
+	struct state *st = state_new(m);
+	struct snapshot a = { 0 }, b = { 0 };
+	struct audit_list *l = audit_list_new(2);
+	struct audit_status status = { .verified = true, .intact = true,
+	    .checked = 2 };
+
+	(void)state;
+	assert_true(audit_list_add(l, 2, 20, "write_setpoint", "olga",
+	    "{\"action\":{}}"));
+	assert_true(audit_list_add(l, 1, 10, "console_start", "", "{}"));
+	assert_false(audit_list_add(l, 0, 0, "x", "", "{}"));  /* full */
+	state_set_audit(st, l, &status);
+	state_copy(st, &a);
+	state_copy(st, &b);
+	assert_ptr_equal(a.audit, b.audit);
+	assert_int_equal(a.audit->n, 2);
+	assert_string_equal(a.audit->rows[0].kind, "write_setpoint");
+	assert_true(a.audit_status.intact);
+	/* A new list: old snapshots keep theirs until copied again. */
+	state_set_audit(st, audit_list_new(0), NULL);
+	assert_string_equal(a.audit->rows[1].kind, "console_start");
+	state_copy(st, &a);
+	assert_int_equal(a.audit->n, 0);
+	assert_int_equal(a.audit_status.checked, 2);  /* status kept */
+	snapshot_free(&a);
+	snapshot_free(&b);
+	state_set_signing_result(st, 7, false, "Not signed by sam: no");
+	state_copy(st, &a);
+	assert_int_equal(a.signing_done_id, 7);
+	assert_false(a.signing_ok);
+	assert_string_equal(a.command_text, "Not signed by sam: no");
+	snapshot_free(&a);
+	state_free(st);
+	free_model(m);
+}
+
+/* Passwords move with a command; what nobody popped is wiped at free. */
+static void
+test_cmdq_passwords(void **state)
+{
+	struct cmdq *q = cmdq_new();
+	struct command c = { .kind = CMD_WRITE_POINT }, out;
+
+	(void)state;
+	c.nsigners = 1;
+	c.signer[0].password = command_password_dup("secret12", 8);
+	assert_non_null(c.signer[0].password);
+	assert_string_equal(c.signer[0].password, "secret12");
+	assert_true(cmdq_push(q, &c));
+	assert_true(cmdq_pop(q, &out, 0));
+	assert_ptr_equal(out.signer[0].password, c.signer[0].password);
+	command_wipe(&out);
+	assert_null(out.signer[0].password);
+	c.signer[0].password = command_password_dup("another1", 8);
+	assert_true(cmdq_push(q, &c));
+	cmdq_free(q);           /* wipes the one left (ASan: no leak) */
+}
+
 int
 main(void)
 {
@@ -181,6 +244,8 @@ main(void)
 		cmocka_unit_test(test_updates_wake_and_coalesce),
 		cmocka_unit_test(test_snapshot_json),
 		cmocka_unit_test(test_cmdq_bounded_fifo),
+		cmocka_unit_test(test_audit_list_shared),
+		cmocka_unit_test(test_cmdq_passwords),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
