@@ -3,14 +3,26 @@
 #
 # Starts jope-smb-sim with config/demo, waits until it listens, then opens
 # the console in this terminal with the local SQLite store (no PostgreSQL).
-# Quitting the console stops the simulator too.  The state (spool, log) goes
-# to demo-state/ in the build dir, so a second demo continues the first.
+# Quitting the console stops the simulator too.  The state (spool, log,
+# audit trail) goes to demo-state/ in the build dir, so a second demo
+# continues the first, unless config/demo has changed since: the console
+# runs only applied configurations (doc/change-control.md), and the demo has
+# no signers to apply one, so it starts afresh and keeps the old state in
+# demo-state.prev/.
 builddir=$1
 srcdir=$2
 CFG="$srcdir/config/demo"
 STATE="$builddir/demo-state"
 READY="$STATE/sim.ready"
 
+if [ -d "$STATE/config-versions" ] &&
+    ! "$builddir/jope-smb" -c "$CFG" --state-dir "$STATE" config diff \
+        >/dev/null 2>&1; then
+    rm -rf "$STATE.prev"
+    mv "$STATE" "$STATE.prev"
+    echo "demo: config/demo changed since the last demo; its state is in" \
+        "$STATE.prev" >&2
+fi
 mkdir -p "$STATE"
 rm -f "$READY"
 
