@@ -683,7 +683,8 @@ config_store_list(const struct config_store *cs)
 	}
 	if (d != NULL)
 		closedir(d);
-	qsort(v, n, sizeof *v, cmp_int);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_int);
 	for (size_t i = 0; i < n; i++) {
 		struct config_files f;
 		json_t *m;
