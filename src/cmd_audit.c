@@ -815,9 +815,24 @@ audit_verify(const struct options *o)
 		h.timeout_ms = (int)app.historian.timeout_ms;
 		if (read_ends(sp, &ends) == 0 && hist_open(&h, sp, &hk,
 		    &local) == 0) {
+			char prev[40];
+			/*
+			 * A restored spool is a new source in the historian
+			 * whose chain continues the old spool's at the backup:
+			 * it starts above 1 (the restore event names the old
+			 * spool, whose trail is checked on its own).
+			 */
+			bool restored = spool_previous_id(sp, prev,
+			    sizeof prev) == 1;
+
+			if (restored)
+				fprintf(stderr, _("jope-smb: note: this spool was "
+				    "restored from a backup of spool %s; its "
+				    "trail in the historian continues that "
+				    "spool's\n"), prev);
 			w->verify = true;
 			w->probe_seq = ends.base_seq;
-			audit_verifier_init(&w->v, hk.console_pk, true);
+			audit_verifier_init(&w->v, hk.console_pk, !restored);
 			w->v.user_key = ring_user_key;
 			w->v.ctx = &hk;
 			if (hist_walk(&h, 0, w, &max_seq) == 0) {

@@ -20,10 +20,10 @@
  *   (any)              2 usage error
  *
  * Signatures (ACT_CONFIG_APPLY; by default two: a supervisor or admin,
- * then QA; the rules of the version in use) are asked for in order, each
- * with four answers read from the terminal (the password without echo) or,
- * when standard input is not a terminal, one line each from it
- * (term_password.h):
+ * then QA; the rules of the version in use) are asked for in order by
+ * cli_sign.c, each with four answers read from the terminal (the password
+ * without echo) or, when standard input is not a terminal, one line each
+ * from it (term_password.h):
  *
  *   1. user name of signer 1
  *   2. password of signer 1
@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_sign.h"
 #include "commands.h"
 #include "compliance/approval.h"
 #include "compliance/config_change.h"
@@ -59,7 +60,6 @@
 #include "core/util.h"
 #include "engine.h"
 #include "store/spool.h"
-#include "term_password.h"
 
 /* What a signing needs: the trail and the console key. */
 struct session {
@@ -197,20 +197,6 @@ config_diff(struct session *s)
 
 /* --- signatures ----------------------------------------------------------- */
 
-static void
-roles_text(unsigned bits, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	for (int r = KS_ROLE_OPERATOR; r <= KS_ROLE_ADMIN; r++) {
-		if (!(bits & APPROVAL_ROLE_BIT(r)))
-			continue;
-		if (buf[0] != '\0')
-			strncat(buf, ", ", len - strlen(buf) - 1);
-		strncat(buf, ks_role_name((enum ks_role)r),
-		    len - strlen(buf) - 1);
-	}
-}
-
 /* The spool of the configuration in use, and the console key. */
 static int
 open_trail(struct session *s, const struct config_change *c)
@@ -242,99 +228,6 @@ open_trail(struct session *s, const struct config_change *c)
 	return 0;
 }
 
-/* The four answers of signer index; -1 after saying why. */
-static int
-ask_signer(struct session *s, const struct config_change *c, int index,
-    int count, char *name, size_t namelen, char **password,
-    enum esig_meaning *meaning, char *reason, size_t reasonlen)
-{
-	const struct approval_rule *r = &c->policy.rule[ACT_CONFIG_APPLY];
-	char roles[128], prompt[256], line[64], err[512];
-
-	*password = NULL;
-	name[0] = '\0';
-	roles_text(index == 0 ? r->roles_first : r->roles_second, roles,
-	    sizeof roles);
-	printf(_("Signature %d of %d (%s):\n"), index + 1, count, roles);
-	fflush(stdout);
-	if (term_line_read(_("User name: "), name, namelen, err,
-	    sizeof err) != 0)
-		goto cancelled;
-	snprintf(prompt, sizeof prompt, _("Password of %s: "), name);
-	if ((*password = term_password_read(prompt, err, sizeof err)) == NULL)
-		goto cancelled;
-	if (term_line_read(_("Meaning (performed, reviewed, approved, "
-	    "verified) [approved]: "), line, sizeof line, err,
-	    sizeof err) != 0)
-		goto cancelled;
-	if (line[0] == '\0')
-		*meaning = ESIG_APPROVED;
-	else if (esig_meaning_parse(line, meaning) != 0) {
-		fprintf(stderr, _("jope-smb: \"%s\" is not a meaning: use "
-		    "performed, reviewed, approved or verified; nothing was "
-		    "changed\n"), line);
-		return -1;
-	}
-	if (term_line_read(_("Reason: "), reason, reasonlen, err,
-	    sizeof err) != 0)
-		goto cancelled;
-	if (reason[0] == '\0') {
-		fprintf(stderr, _("jope-smb: a signature on a configuration "
-		    "change needs a reason; nothing was changed\n"));
-		return -1;
-	}
-	return 0;
-cancelled:
-	signing_cancelled(&s->env, ACT_CONFIG_APPLY, name, c->action_json);
-	fprintf(stderr, _("jope-smb: no signature: %s; nothing was changed\n"),
-	    err);
-	return -1;
-}
-
-/* Every signature the change needs, in order, into sigs; 0 or -1. */
-static int
-collect_signatures(struct session *s, const struct config_change *c,
-    struct esig *sigs, size_t *n)
-{
-	int count = c->policy.rule[ACT_CONFIG_APPLY].signatures;
-
-	*n = 0;
-	for (int i = 0; i < count && i < 2; i++) {
-		char name[TERM_LINE_MAX + 1], reason[TERM_LINE_MAX + 1];
-		char msg[512], shown[1024];
-		enum esig_meaning meaning = ESIG_APPROVED;
-		char *password;
-		int rc;
-
-		if (ask_signer(s, c, i, count, name, sizeof name, &password,
-		    &meaning, reason, sizeof reason) != 0) {
-			term_password_free(password);
-			return -1;
-		}
-		if (strlen(reason) >= sizeof sigs[i].reason) {
-			term_password_free(password);
-			fprintf(stderr, _("jope-smb: the reason is longer than "
-			    "%zu bytes; nothing was changed\n"),
-			    sizeof sigs[i].reason - 1);
-			return -1;
-		}
-		rc = signing_sign(&s->env, ACT_CONFIG_APPLY, i, i > 0 ?
-		    &sigs[0] : NULL, c->action_json, name, password, meaning,
-		    reason, &sigs[i], msg, sizeof msg);
-		term_password_free(password);
-		if (rc != 0) {
-			fprintf(stderr, _("jope-smb: signature %d refused: %s; "
-			    "nothing was changed\n"), i + 1, msg);
-			return -1;
-		}
-		esig_manifestation(&sigs[i], shown, sizeof shown);
-		printf(_("Signed: %s\n"), shown);
-		fflush(stdout);
-		(*n)++;
-	}
-	return 0;
-}
-
 /* --- config apply, config rollback ---------------------------------------- */
 
 /* Show, sign and commit a prepared change. */
@@ -347,7 +240,10 @@ sign_and_commit(struct session *s, struct config_change *c)
 	int64_t seq;
 
 	memset(sigs, 0, sizeof sigs);
-	if (open_trail(s, c) != 0 || collect_signatures(s, c, sigs, &n) != 0)
+	if (open_trail(s, c) != 0 || cli_sign_collect(&s->env,
+	    ACT_CONFIG_APPLY, c->action_json, _("jope-smb: a signature on a "
+	    "configuration change needs a reason; nothing was changed\n"),
+	    sigs, &n) != 0)
 		return EXIT_FAILURE_;
 	seq = config_change_commit(s->cs, &s->env, c, sigs, n, err,
 	    sizeof err);

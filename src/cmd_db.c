@@ -2,9 +2,12 @@
  * cmd_db.c: `jope-smb db status|migrate|down N`, the historian's schema.
  *
  * The schema changes only through these commands (migrate.h); the console's
- * uploader never migrates by itself, it waits and says what to run.  Rolling
- * back drops tables with their data, so `db down` shows what it would undo
- * and does nothing without --yes.
+ * uploader never migrates by itself, it waits and says what to run.  Every
+ * change is an audit event of the state dir's trail: a migration records
+ * who ran it and the steps; rolling back drops tables with their data, so
+ * `db down` shows what it would undo, does nothing without --yes, and then
+ * needs the signatures app.json requires for schema_rollback (two by
+ * default: an admin and QA), asked like `config apply` asks them.
  */
 #include "config.h"
 
@@ -15,11 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_sign.h"
 #include "commands.h"
+#include "compliance/audit_log.h"
+#include "compliance/console_key.h"
+#include "compliance/signing.h"
 #include "core/i18n.h"
 #include "core/util.h"
 #include "historian/migrate.h"
 #include "historian/pgconn.h"
+#include "store/spool.h"
 
 static PGconn *
 db_connect(const struct options *o, struct model **mp)
@@ -57,6 +65,66 @@ who_am_i(char *buf, size_t len)
 
 	gethostname(host, sizeof host - 1);
 	snprintf(buf, len, "%s@%s", pw != NULL ? pw->pw_name : "?", host);
+}
+
+/* The state dir's audit trail, where schema changes are recorded. */
+struct trail {
+	struct app_config app;
+	struct spool *sp;
+	struct console_key *key;
+};
+
+static int
+trail_open(const struct options *o, struct trail *t)
+{
+	char *path = NULL, err[512];
+
+	memset(t, 0, sizeof *t);
+	if (command_load_app(o, &t->app, &path) != 0)
+		return -1;
+	if (spool_open(path, &t->sp, err, sizeof err) != 0 ||
+	    (t->key = console_key_load(options_state_dir(o), err,
+	    sizeof err)) == NULL) {
+		fprintf(stderr, _("jope-smb: the audit trail cannot be opened: "
+		    "%s; nothing was changed\n"), err);
+		free(path);
+		spool_close(t->sp);
+		t->sp = NULL;
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+static void
+trail_close(struct trail *t)
+{
+	console_key_free(t->key);
+	spool_close(t->sp);
+}
+
+/* An audit event of a schema change; a failure to record is said. */
+static void
+trail_event(struct trail *t, const char *kind, json_t *payload)
+{
+	char err[256];
+
+	if (audit_log_append(t->sp, t->key, kind, "", payload, 0, err,
+	    sizeof err) < 0)
+		fprintf(stderr, _("jope-smb: the audit event %s could not be "
+		    "recorded: %s\n"), kind, err);
+}
+
+static void
+print_step(void *ctx, const struct migration *m, bool up)
+{
+	json_t *steps = ctx;
+
+	printf(up ? _("applied  %04d %s\n") : _("reverted %04d %s\n"),
+	    m->version, m->name);
+	fflush(stdout);
+	json_array_append_new(steps, json_pack("{s:i,s:s,s:s}", "version",
+	    m->version, "name", m->name, "checksum", m->checksum));
 }
 
 static const struct migration_applied *
@@ -164,24 +232,29 @@ db_status(const struct options *o, PGconn *c)
 	return clean ? EXIT_OK : EXIT_SCHEMA;
 }
 
-static void
-print_step(void *ctx, const struct migration *m, bool up)
-{
-	(void)ctx;
-	printf(up ? _("applied  %04d %s\n") : _("reverted %04d %s\n"),
-	    m->version, m->name);
-	fflush(stdout);
-}
-
 static int
-db_migrate(PGconn *c)
+db_migrate(const struct options *o, PGconn *c)
 {
-	char err[512], who[200];
-	int n;
+	char err[512], who[200], server[160];
+	json_t *steps = json_array();
+	struct trail t;
+	int n, from = 0;
 
+	if (trail_open(o, &t) != 0) {
+		json_decref(steps);
+		return EXIT_FAILURE_;
+	}
 	who_am_i(who, sizeof who);
-	n = migrate_up(c, migrate_latest(), who, print_step, NULL, err,
+	pg_describe(c, server, sizeof server);
+	(void)migrate_current(c, &from, err, sizeof err);
+	n = migrate_up(c, migrate_latest(), who, print_step, steps, err,
 	    sizeof err);
+	if (json_array_size(steps) > 0)
+		trail_event(&t, "schema_migrated", json_pack("{s:s,s:s,s:i,s:o}",
+		    "server", server, "by", who, "from", from, "steps", steps));
+	else
+		json_decref(steps);
+	trail_close(&t);
 	if (n < 0) {
 		fprintf(stderr, _("jope-smb: migration failed: %s\n"
 		    "The failed step changed nothing.\n"), err);
@@ -196,8 +269,12 @@ db_migrate(PGconn *c)
 static int
 db_down(const struct options *o, PGconn *c, int target)
 {
-	char err[512];
-	int current, n;
+	char err[512], server[160], *action_text;
+	struct esig sigs[2];
+	struct trail t;
+	json_t *steps, *action;
+	size_t nsigs = 0;
+	int current, n, rc = EXIT_FAILURE_;
 
 	if (migrate_current(c, &current, err, sizeof err) != 0) {
 		fprintf(stderr, _("jope-smb: cannot read the schema: %s\n"), err);
@@ -221,13 +298,57 @@ db_down(const struct options *o, PGconn *c, int target)
 		    "their data. Nothing was done; add --yes to do it.\n"));
 		return EXIT_USAGE;
 	}
-	n = migrate_down(c, target, print_step, NULL, err, sizeof err);
+	if (trail_open(o, &t) != 0)
+		return EXIT_FAILURE_;
+	pg_describe(c, server, sizeof server);
+	action = json_pack("{s:s,s:s,s:i,s:i}", "action", "schema_rollback",
+	    "server", server, "from", current, "to", target);
+	action_text = json_dumps(action, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(action);
+	{
+		struct signing_env env = {
+			.state_dir = options_state_dir(o),
+			.spool = t.sp,
+			.key = t.key,
+			.policy = &t.app.signatures,
+			.max_failures = t.app.compliance.max_failures,
+			.lockout_us = t.app.compliance.lockout_ms * 1000,
+		};
+
+		printf(_("Rolling the schema of %s back from version %d to %d "
+		    "drops tables with their data; it needs %d signature(s).\n"),
+		    server, current, target,
+		    t.app.signatures.rule[ACT_SCHEMA_ROLLBACK].signatures);
+		fflush(stdout);
+		if (cli_sign_collect(&env, ACT_SCHEMA_ROLLBACK, action_text,
+		    _("jope-smb: a signature on a schema roll-back needs a "
+		    "reason; nothing was changed\n"), sigs, &nsigs) != 0)
+			goto out;
+		/* The approval is on record before anything is dropped. */
+		if (signing_record(&env, ACT_SCHEMA_ROLLBACK, "schema_rollback",
+		    action_text, sigs, nsigs, err, sizeof err) < 0) {
+			fprintf(stderr, _("jope-smb: the roll-back cannot be "
+			    "recorded: %s; nothing was changed\n"), err);
+			goto out;
+		}
+	}
+	steps = json_array();
+	n = migrate_down(c, target, print_step, steps, err, sizeof err);
 	if (n < 0) {
 		fprintf(stderr, _("jope-smb: roll-back failed: %s\n"
 		    "The failed step changed nothing.\n"), err);
-		return EXIT_FAILURE_;
+		trail_event(&t, "action_failed", json_pack("{s:s,s:s,s:o}",
+		    "action", "schema_rollback", "error", err, "steps_done",
+		    steps));
+		goto out;
 	}
-	return EXIT_OK;
+	trail_event(&t, "schema_rolled_back", json_pack("{s:s,s:i,s:o}",
+	    "server", server, "to", target, "steps", steps));
+	rc = EXIT_OK;
+out:
+	free(action_text);
+	trail_close(&t);
+	return rc;
 }
 
 int
@@ -273,7 +394,7 @@ cmd_db(const struct options *o)
 	if (strcmp(sub, "status") == 0)
 		rc = db_status(o, c);
 	else if (strcmp(sub, "migrate") == 0)
-		rc = db_migrate(c);
+		rc = db_migrate(o, c);
 	else
 		rc = db_down(o, c, (int)target);
 	PQfinish(c);

@@ -30,6 +30,8 @@ int cmd_db(const struct options *o);
 int cmd_user(const struct options *o);
 int cmd_audit(const struct options *o);
 int cmd_config(const struct options *o);
+int cmd_backup(const struct options *o);
+int cmd_restore(const struct options *o);
 
 /*
  * Load and validate the configuration in use of o: the applied version of

@@ -17,7 +17,9 @@
  * config dir version 1 (audited as config_initial); afterwards the
  * housekeeper notices CURRENT being replaced by `jope-smb config apply`
  * and reloads within a second, and R / SIGHUP re-read it at once.  An
- * edited but unapplied config dir is only reported (config_unapplied).
+ * edited but unapplied config dir is only reported (config_unapplied),
+ * and compared with the version in use every few seconds for the
+ * console, whose R applies it with its signatures (engine_sign.h).
  *
  * One engine per state dir: a lock file (flock) held for the engine's life
  * refuses a second console or run on the same spool, naming the holder.
@@ -77,6 +79,8 @@ struct engine {
 	struct config_store *store;     /* the applied versions */
 	int version;                    /* the version running */
 	struct config_store_stamp stamp; /* of CURRENT, to notice a change */
+	struct engine_review review;    /* the config dir against it, for
+	                                   the console (engine_sign.h) */
 	int64_t next_retention_ms;      /* monotonic */
 	bool disk_low;
 	int64_t full_events_seen;
@@ -439,12 +443,16 @@ run_command(struct engine *e, const struct command *c)
 
 	if (c->kind == CMD_RELOAD_CONFIG) {
 		reload_config(e);
+		/* R: and what applying the config dir would change, now. */
+		engine_review_answer(&e->review, e->store, e->version,
+		    e->config_dir, e->state, c->id);
 		return;
 	}
 	/* Signed commands run only once their signatures are recorded. */
 	if (engine_sign_applies(c)) {
 		struct engine_sign_env se = { e->m, e->generation,
-		    e->state_dir, e->spool, e->key, e->state, e->audit };
+		    e->state_dir, e->spool, e->key, e->state, e->audit,
+		    e->store, e->config_dir, &e->review };
 
 		if (!engine_sign_command(&se, c))
 			return;
@@ -612,6 +620,9 @@ housekeeper_main(void *arg)
 			/* `config apply` from another shell: CURRENT replaced. */
 			if (config_store_changed(e->store, &e->stamp))
 				reload_config(e);
+			/* What R in the console would apply (a stat mostly). */
+			engine_review_config(&e->review, e->store, e->version,
+			    e->config_dir, e->state, now);
 			publish(e);
 			next = now + HOUSEKEEPING_MS;
 		}

@@ -36,6 +36,8 @@ static const struct command_entry command_table[] = {
 	{ "user", cmd_user },
 	{ "audit", cmd_audit },
 	{ "config", cmd_config },
+	{ "backup", cmd_backup },
+	{ "restore", cmd_restore },
 };
 
 /*

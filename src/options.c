@@ -22,7 +22,7 @@
 
 enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES,
 	OPT_FULL_NAME, OPT_ROLE, OPT_BOOTSTRAP, OPT_SINCE, OPT_OUT,
-	OPT_HISTORIAN };
+	OPT_HISTORIAN, OPT_IN };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
@@ -42,6 +42,7 @@ static const struct option long_options[] = {
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "historian", no_argument, NULL, OPT_HISTORIAN },
+	{ "in", required_argument, NULL, OPT_IN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -80,7 +81,15 @@ options_usage(FILE *fp)
 	    "                  its signatures (asked for like those of 'user')\n"
 	    "  config versions every applied version, who signed it, which is in use\n"
 	    "  config rollback N\n"
-	    "                  make version N's content current again (signed)\n\n"));
+	    "                  make version N's content current again (signed)\n"
+	    "  backup --out=FILE\n"
+	    "                  write the state (spool, users, console key, config\n"
+	    "                  versions) to one archive, encrypted under a\n"
+	    "                  passphrase and signed by the console key\n"
+	    "  restore --in=FILE [--state-dir=DIR]\n"
+	    "                  verify an archive and make it the state dir's state\n"
+	    "                  (signed like 'config apply'; refused while an\n"
+	    "                  engine runs on DIR; the old state is kept aside)\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"
@@ -102,7 +111,9 @@ options_usage(FILE *fp)
 	    "      --bootstrap        user add: the first admin, while no user exists\n"
 	    "      --since=TIME       audit export: events from TIME on (UTC unless\n"
 	    "                         TIME has an offset: 2026-11-21, 2026-11-21T08:00Z)\n"
-	    "      --out=DIR          audit export: the directory to write\n"
+	    "      --out=DIR          audit export: the directory to write;\n"
+	    "                         backup: the archive to write (--out=FILE)\n"
+	    "      --in=FILE          restore: the archive to restore\n"
 	    "      --historian        audit verify|export: the trail in the historian\n"
 	    "                         instead of the spool\n"
 	    "  -h, --help             show this help and exit\n"
@@ -207,6 +218,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_SINCE: o->since = optarg; break;
 		case OPT_OUT: o->out_dir = optarg; break;
 		case OPT_HISTORIAN: o->historian = true; break;
+		case OPT_IN: o->in_file = optarg; break;
 		case OPT_LOG_LEVEL:
 			rc = parse_log_level(optarg, &o->log_level);
 			break;

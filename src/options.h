@@ -29,7 +29,8 @@ struct options {
 	const char *role;           /* user add --role */
 	bool bootstrap;             /* user add --bootstrap: the first admin */
 	const char *since;          /* audit export --since TIME */
-	const char *out_dir;        /* audit export --out DIR */
+	const char *out_dir;        /* audit export --out DIR, backup --out FILE */
+	const char *in_file;        /* restore --in FILE */
 	bool historian;             /* audit verify|export --historian */
 	const char *command;        /* subcommand, default "console" */
 	int argc;                   /* remaining operands */

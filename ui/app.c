@@ -26,7 +26,11 @@
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help (the keys of the screen shown)
  *	F3, F7          the device table, the audit trail
- *	R               reload the configuration
+ *	R               re-read the version in use (CMD_RELOAD_CONFIG) and
+ *	                compare the config dir with it; when they differ,
+ *	                the engine's answer opens the "Apply configuration"
+ *	                view (the difference, or every error), and from there
+ *	                Enter opens the e-signature dialogs of CMD_CONFIG_APPLY
  *	Ctrl-L          repaint everything
  *	anything else   to the screen (move, read now, and p, c, w, which
  *	                ask for the plan, clock and setpoint dialogs)
@@ -44,6 +48,14 @@
  * The outcome comes back in the snapshot (signing_done_id ends the
  * "Signing..." box; command_seq, command_ok and command_text are shown in
  * the function-key bar, red when it failed, like a reload's).
+ *
+ * Applying the config dir is signed the same way: the view (dialog.h
+ * DIALOG_APPLY) shows what the engine's housekeeper published, Esc there
+ * goes back with nothing audited (no signature was asked for yet), Enter
+ * opens the signature dialogs, and the command carries the token of the
+ * difference shown, so that the engine refuses if the files changed since.
+ * The status line says while the config dir differs, and the bar and F1
+ * call R "Apply config" then, "Reload" otherwise.
  *
  * The function-key bar lists only the keys that work on the selected row
  * (the screen says which); when it is narrow, or a message needs the room,
@@ -98,6 +110,7 @@ struct app {
 	struct dialog dialog;
 	struct sign_flow sign;  /* a signed action under way */
 	uint64_t sign_ids;      /* the last command id given */
+	uint64_t reload_pending;        /* R sent, not answered yet; 0 none */
 	struct snapshot snap;
 	struct sigaction old_sa[NSIGNALS];
 	int sigpipe[2];
@@ -133,6 +146,8 @@ static const struct fkey main_keys[] = {
 	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
 	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
 	{ "F7", N_("Audit"), 3, SCREEN_KEY_TO_AUDIT },
+	{ "R", N_("Apply config"), 8, SCREEN_KEY_APPLY },
+	{ "R", N_("Reload"), 2, SCREEN_KEY_RELOAD },
 	{ "F10", N_("Quit"), 8, 0 },
 };
 static const struct fkey confirm_keys[] = {
@@ -149,6 +164,11 @@ static const struct fkey sign_keys[] = {
 	{ "Enter", N_("Sign"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
 	{ "Tab", N_("Next field"), 7, 0 }, { "Left/Right", N_("Meaning"), 6, 0 },
 	{ "Ctrl-U", N_("Clear field"), 5, 0 },
+};
+/* need: 1 Enter applies, 2 the view scrolls, 4 it is out of date */
+static const struct fkey apply_keys[] = {
+	{ "Enter", N_("Sign and apply"), 9, 1 }, { "Esc", N_("Back"), 8, 0 },
+	{ "R", N_("Look again"), 7, 4 }, { "Up/Down", N_("Scroll"), 6, 2 },
 };
 static const struct fkey wait_keys[] = {
 	{ "Esc", N_("Hide"), 9, 0 },
@@ -462,6 +482,31 @@ draw_spool_alarm(struct bar *b, const struct snapshot *s)
 	}
 }
 
+/* The config dir differs from the version in use: R applies it. */
+static void
+draw_config_review(struct bar *b, const struct snapshot *s)
+{
+	const struct config_review *rv = s->config_review;
+	char t1[192], t2[192];
+
+	if (rv == NULL)
+		return;
+	if (rv->valid) {
+		snprintf(t1, sizeof t1, _("Config dir differs from version %d "
+		    "(R: apply)"), rv->applied_version);
+		snprintf(t2, sizeof t2, _("Config dir differs"));
+		bar_add(b, 7, t1, t2);
+		bar_role(b, ROLE_WARN);
+	} else {
+		snprintf(t1, sizeof t1, ngettext("Config dir invalid: %zu error "
+		    "(R: show)", "Config dir invalid: %zu errors (R: show)",
+		    (unsigned long)rv->n), rv->n);
+		snprintf(t2, sizeof t2, _("Config dir invalid"));
+		bar_add(b, 7, t1, t2);
+		bar_role(b, ROLE_BAD);
+	}
+}
+
 static void
 draw_status(struct app *a, const struct rect *r, int64_t now)
 {
@@ -502,6 +547,7 @@ draw_status(struct app *a, const struct rect *r, int64_t now)
 	snprintf(t2, sizeof t2, _("Spool: %lld"), backlog);
 	bar_add(&b, 1, t1, t2);
 	draw_spool_alarm(&b, s);
+	draw_config_review(&b, s);
 	snprintf(t1, sizeof t1, _("Operator: %s"),
 	    a->cfg->operator_name != NULL ? a->cfg->operator_name : "?");
 	bar_add(&b, 5, t1, NULL);
@@ -607,6 +653,8 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 		have = a->screen->keys(a->screen, &v);
 		have |= a->cur == SCREEN_AUDIT ? SCREEN_KEY_TO_DEVICES :
 		    SCREEN_KEY_TO_AUDIT;
+		have |= a->snap.config_review != NULL ? SCREEN_KEY_APPLY :
+		    SCREEN_KEY_RELOAD;
 		break;
 	case DIALOG_QUIT:
 	case DIALOG_WRITE_CONFIRM:
@@ -622,6 +670,13 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 	case DIALOG_WRITE_INPUT:
 		keys = input_keys;
 		n = ARRAY_LEN(input_keys);
+		break;
+	case DIALOG_APPLY:
+		keys = apply_keys;
+		n = ARRAY_LEN(apply_keys);
+		have = (a->dialog.apply_valid && !a->dialog.apply_stale ? 1 : 0) |
+		    (dialog_scrolls(&a->dialog) ? 2 : 0) |
+		    (a->dialog.apply_stale ? 4 : 0);
 		break;
 	default:
 		n = 0;
@@ -725,6 +780,15 @@ dialog_confirmed(struct app *a, enum dialog_kind kind)
 {
 	struct dialog *d = &a->dialog;
 
+	if (kind == DIALOG_APPLY) {
+		struct sign_config sc = { d->apply_dir, d->apply_token,
+		    d->apply_old, d->apply_new, d->apply_need, d->apply_n,
+		    d->apply_first };
+
+		sign_flow_begin_config(&a->sign, &a->snap, &sc,
+		    a->cfg->operator_name, ++a->sign_ids);
+		return;
+	}
 	if (kind != DIALOG_WRITE_CONFIRM)
 		return;
 	/* The dialog was closed if a reload had changed the model. */
@@ -806,6 +870,40 @@ screen_action(struct app *a, const struct key_result *kr)
 	}
 }
 
+/*
+ * R, on the table or in the apply view: the engine re-reads the version
+ * in use and compares the config dir with it afresh; its answer
+ * (reload_answered) opens the apply view when they differ.
+ */
+static void
+reload_request(struct app *a)
+{
+	struct command c = { .kind = CMD_RELOAD_CONFIG };
+
+	c.id = ++a->sign_ids;
+	if (a->cfg->cmdq != NULL && cmdq_push(a->cfg->cmdq, &c)) {
+		a->reload_pending = c.id;
+		app_message(a, _("Reloading the configuration..."), false);
+	} else
+		app_message(a, _("The engine is busy; try again"), true);
+}
+
+/* The engine answered R: the difference (or the errors) to look at. */
+static void
+reload_answered(struct app *a)
+{
+	bool free_ = a->dialog.kind == DIALOG_NONE ||
+	    a->dialog.kind == DIALOG_APPLY;
+
+	/* Never over a dialog or a signature opened meanwhile. */
+	if (a->sign.stage != SIGN_NONE || !free_)
+		return;
+	if (a->snap.config_review != NULL)
+		dialog_open_apply(&a->dialog, &a->snap);
+	else if (a->dialog.kind == DIALOG_APPLY)
+		dialog_dismiss(&a->dialog);
+}
+
 static void
 app_key(struct app *a, int ch)
 {
@@ -834,6 +932,10 @@ app_key(struct app *a, int ch)
 		sign_key(a, ch);
 		return;
 	}
+	if (a->dialog.kind == DIALOG_APPLY && ch == 'R') {
+		reload_request(a);
+		return;
+	}
 	if (a->dialog.kind != DIALOG_NONE) {
 		enum dialog_kind kind = a->dialog.kind;
 
@@ -860,7 +962,8 @@ app_key(struct app *a, int ch)
 		return;
 	case KEY_F(1):
 	case '?':
-		dialog_open_help(&a->dialog, a->cur == SCREEN_AUDIT);
+		dialog_open_help(&a->dialog, a->cur == SCREEN_AUDIT,
+		    a->snap.config_review != NULL);
 		return;
 	case KEY_F(3):
 		screen_switch(a, SCREEN_DEVICES);
@@ -868,17 +971,9 @@ app_key(struct app *a, int ch)
 	case KEY_F(7):
 		screen_switch(a, SCREEN_AUDIT);
 		return;
-	case 'R': {
-		struct command c = { .kind = CMD_RELOAD_CONFIG };
-
-		if (cmdq_push(a->cfg->cmdq, &c))
-			app_message(a, _("Reloading the configuration..."),
-			    false);
-		else
-			app_message(a, _("The engine is busy; try again"),
-			    true);
+	case 'R':
+		reload_request(a);
 		return;
-	}
 	default:
 		break;
 	}
@@ -957,10 +1052,20 @@ snapshot_take(struct app *a)
 	/* A dialog about the old model would act on the wrong device. */
 	if (dialog_bound(&a->dialog) &&
 	    a->dialog.config_gen != a->snap.config_generation) {
-		a->dialog.kind = DIALOG_NONE;
+		dialog_dismiss(&a->dialog);
 		app_message(a, _("The configuration was reloaded; the dialog "
 		    "was closed."), true);
 	}
+	/* R answered: the apply view, fresh, when the config dir differs. */
+	if (a->reload_pending != 0 &&
+	    a->snap.reload_done_id == a->reload_pending) {
+		a->reload_pending = 0;
+		reload_answered(a);
+	}
+	/* The apply view says when the engine sees another config dir. */
+	if (a->dialog.kind == DIALOG_APPLY)
+		a->dialog.apply_stale = a->snap.config_review !=
+		    a->dialog.review;
 	a->dirty = true;
 }
 
@@ -1019,6 +1124,7 @@ app_close(struct app *a)
 	close(a->sigpipe[0]);
 	close(a->sigpipe[1]);
 	sign_flow_reset(&a->sign);      /* wipes any password typed */
+	dialog_dismiss(&a->dialog);     /* lets go of a review */
 	for (int i = 0; i < SCREEN_COUNT; i++)
 		if (a->screens[i] != NULL)
 			a->screens[i]->free(a->screens[i]);

@@ -16,6 +16,12 @@
  * the dialog open with the reason in it, and only a valid number moves on
  * to the confirmation, which shows the value exactly as it will be written.
  *
+ * The "Apply configuration" view (R while the config dir differs from the
+ * version in use) lists what the engine published, wrapped and scrolled
+ * like the read plan; Enter on a valid difference hands over to the
+ * e-signature dialogs (the app), and nothing else can be done with an
+ * invalid config dir but read its errors.
+ *
  * Boxes size themselves from the display width of their translated text
  * and wrap it (text_wrap) to the terminal, so a long Chinese sentence stays
  * inside the frame at 80 columns and a tiny terminal cuts rather than
@@ -35,7 +41,9 @@
 #define DIALOG_MAX_TEXT 56      /* columns of text before wrapping */
 #define DIALOG_MAX_LINES 8
 #define PLAN_MAX_WIDTH 72       /* columns of a read plan line */
-#define PLAN_MAX_LINES 512      /* wrapped lines of a read plan */
+#define PLAN_MAX_LINES 2048     /* wrapped lines of a plan or a review */
+#define WRAP_LINE_MAX 1100      /* bytes of one line before wrapping */
+#define APPLY_MAX_WIDTH 96      /* columns of the apply view's text */
 #define INPUT_WIDTH 40          /* columns inside the setpoint box */
 
 struct help_row {
@@ -66,10 +74,15 @@ static const struct help_row help_audit_rows[] = {
 };
 
 static const struct help_row help_common_rows[] = {
-	{ N_("R"), N_("Reload the configuration (validated whole)") },
+	{ N_("R"), N_("Reload: re-read the applied configuration version") },
 	{ N_("F1, ?"), N_("Show this help") },
 	{ N_("Ctrl-L"), N_("Redraw the screen") },
 	{ N_("q, F10"), N_("Quit (asks for confirmation)") },
+};
+
+/* R while the config dir differs: instead of the first common row. */
+static const struct help_row help_apply_row = {
+	N_("R"), N_("Apply config: the config dir's difference, then sign it")
 };
 
 /* Wrapped lines of a message: start and length in bytes. */
@@ -227,18 +240,24 @@ struct plan_lines {
 static void
 plan_wrap(struct plan_lines *pl, const char *plan, int cols)
 {
-	char line[DIALOG_PLAN_MAX];
+	char line[WRAP_LINE_MAX];
 	const char *p = plan;
 
 	memset(pl, 0, sizeof *pl);
 	while (*p != '\0' && pl->n < PLAN_MAX_LINES) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p), off = 0;
+		size_t keep = len;
 
-		if (len >= sizeof line)
-			len = sizeof line - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
+		/* A longer line is cut, on a character's boundary. */
+		if (keep >= sizeof line) {
+			keep = sizeof line - 1;
+			while (keep > 0 && ((unsigned char)p[keep] & 0xc0) ==
+			    0x80)
+				keep--;
+		}
+		memcpy(line, p, keep);
+		line[keep] = '\0';
 		do {
 			bool indent = off > 0;
 			int c = indent && cols > 4 ? cols - 2 : cols;
@@ -331,6 +350,146 @@ draw_plan(struct dialog *d, WINDOW *win, const struct rect *screen,
 		}
 	}
 	draw_line(win, &r, page + 2, footer, strlen(footer));
+}
+
+/* One line of a box in role, cut to its width. */
+static void
+draw_line_role(WINDOW *win, const struct rect *r, int row, const char *s,
+    size_t len, enum theme_role role)
+{
+	char line[WRAP_LINE_MAX + 4];
+
+	if (row >= r->h - 1)
+		return;
+	if (len >= sizeof line)
+		len = sizeof line - 1;
+	memcpy(line, s, len);
+	line[len] = '\0';
+	draw_text_cut(win, r->y + row, r->x + 2, r->w - 4, theme_attr(role),
+	    ALIGN_LEFT, line);
+}
+
+/* The review's lines as one text, a line each (malloc'ed). */
+static char *
+review_text(const struct config_review *rv)
+{
+	size_t len = 1;
+	char *text, *p;
+
+	for (size_t i = 0; i < rv->n; i++)
+		len += strlen(rv->lines[i]) + 1;
+	if (rv->n == 0 && !rv->valid)
+		len += strlen(rv->message) + 1;
+	p = text = xmalloc(len);
+	for (size_t i = 0; i < rv->n; i++)
+		p += sprintf(p, "%s%s", i > 0 ? "\n" : "", rv->lines[i]);
+	if (rv->n == 0 && !rv->valid)
+		p += sprintf(p, "%s", rv->message);
+	*p = '\0';
+	return text;
+}
+
+/* What the view says above the lines. */
+static void
+apply_head(const struct dialog *d, char *buf, size_t len)
+{
+	char one[512], two[256];
+
+	if (!d->apply_valid) {
+		/* TRANSLATORS: the config dir, version in use, errors. */
+		snprintf(buf, len, ngettext("%s differs from the applied "
+		    "version %d but is not valid: it cannot be applied (%zu "
+		    "error).", "%s differs from the applied version %d but is "
+		    "not valid: it cannot be applied (%zu errors).",
+		    (unsigned long)d->apply_n), d->apply_dir, d->apply_old,
+		    d->apply_n);
+		return;
+	}
+	/* TRANSLATORS: the config dir, version in use, differences. */
+	snprintf(one, sizeof one, ngettext("%s differs from the applied "
+	    "version %d in %zu place.", "%s differs from the applied version "
+	    "%d in %zu places.", (unsigned long)d->apply_n), d->apply_dir,
+	    d->apply_old, d->apply_n);
+	/* TRANSLATORS: the new version number, signatures needed. */
+	snprintf(two, sizeof two, ngettext("Applying it makes version %d and "
+	    "needs %d signature:", "Applying it makes version %d and needs %d "
+	    "signatures:", (unsigned long)d->apply_need), d->apply_new,
+	    d->apply_need);
+	snprintf(buf, len, "%s %s", one, two);
+}
+
+/*
+ * The "Apply configuration" view: what the config dir would change (or
+ * why it cannot be applied), scrolled like a read plan.
+ */
+static void
+draw_apply(struct dialog *d, WINDOW *win, const struct rect *screen)
+{
+	static struct plan_lines pl;    /* large; the UI has one thread */
+	const char *title = _("Apply configuration");
+	const char *note = d->apply_error;
+	char head[1024], footer[256], lines[64], *text;
+	struct wrapped hw;
+	struct rect r;
+	int cols = text_cols(screen, APPLY_MAX_WIDTH), iw, page, row;
+	enum theme_role role = d->apply_valid ? ROLE_DIALOG :
+	    ROLE_DIALOG_ERROR;
+
+	if (d->review == NULL)
+		return;
+	apply_head(d, head, sizeof head);
+	wrap_text(&hw, head, cols);
+	text = review_text(d->review);
+	plan_wrap(&pl, text, cols);
+	if (note[0] == '\0' && d->apply_stale)
+		note = _("The config dir changed since this was shown: press R "
+		    "to look again.");
+	page = screen->h - 4 - 2 - hw.n - 3;
+	if (page > pl.n)
+		page = pl.n;
+	if (page < 1)
+		page = 1;
+	d->page = page;
+	d->nlines = pl.n;
+	if (d->scroll > pl.n - page)
+		d->scroll = pl.n - page;
+	if (d->scroll < 0)
+		d->scroll = 0;
+	lines[0] = '\0';
+	if (pl.n > page)
+		/* TRANSLATORS: first and last line shown, lines. */
+		snprintf(lines, sizeof lines, _("Lines %d-%d of %d"),
+		    d->scroll + 1, d->scroll + page, pl.n);
+	snprintf(footer, sizeof footer, "%s%s%s", lines, lines[0] != '\0' ?
+	    "  " : "", d->apply_valid ? _("Enter: sign and apply.  Esc: back.") :
+	    _("Fix the files, then press R again.  Esc: back."));
+	iw = pl.width > hw.width ? pl.width : hw.width;
+	if (text_width(footer) > iw)
+		iw = text_width(footer);
+	if (text_width(note) > iw)
+		iw = text_width(note);
+	if (text_width(title) + 2 > iw)
+		iw = text_width(title) + 2;
+	if (iw > cols)
+		iw = cols;
+	r = dialog_box(win, screen, hw.n + page + 3, iw, title);
+	for (row = 0; row < hw.n; row++)
+		draw_line(win, &r, 1 + row, hw.start[row], hw.len[row]);
+	row = 1 + hw.n + 1;
+	for (int i = 0; i < page && d->scroll + i < pl.n; i++) {
+		int k = d->scroll + i;
+		char piece[WRAP_LINE_MAX + 4];
+
+		snprintf(piece, sizeof piece, "%s%.*s", pl.indent[k] ? "  " :
+		    "", (int)pl.len[k], text + pl.start[k]);
+		draw_line_role(win, &r, row + i, piece, strlen(piece), role);
+	}
+	row += page;
+	if (note[0] != '\0')
+		draw_line_role(win, &r, row, note, strlen(note),
+		    ROLE_DIALOG_ERROR);
+	draw_line(win, &r, row + 1, footer, strlen(footer));
+	free(text);
 }
 
 static const char *
@@ -441,7 +600,8 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
 			rows[n++] = &help_rows[i];
 	for (size_t i = 0; i < ARRAY_LEN(help_common_rows); i++)
-		rows[n++] = &help_common_rows[i];
+		rows[n++] = i == 0 && d->help_apply ? &help_apply_row :
+		    &help_common_rows[i];
 	for (int i = 0; i < n; i++) {
 		int w = text_width(_(rows[i]->keys));
 
@@ -470,6 +630,7 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 void
 dialog_open(struct dialog *d, enum dialog_kind kind)
 {
+	config_review_release(d->review);
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
 	d->focus = 1;           /* No: the safe answer */
@@ -497,10 +658,52 @@ dialog_open_plan(struct dialog *d, const struct snapshot *snap,
 }
 
 void
-dialog_open_help(struct dialog *d, bool audit)
+dialog_open_help(struct dialog *d, bool audit, bool apply)
 {
 	dialog_open(d, DIALOG_HELP);
 	d->help_audit = audit;
+	d->help_apply = apply;
+}
+
+void
+dialog_open_apply(struct dialog *d, const struct snapshot *snap)
+{
+	const struct config_review *rv = snap->config_review;
+
+	dialog_open(d, DIALOG_APPLY);
+	d->config_gen = snap->config_generation;
+	if (rv == NULL)
+		return;
+	config_review_acquire(rv);
+	d->review = rv;
+	d->apply_valid = rv->valid;
+	str_copy(d->apply_token, rv->token, sizeof d->apply_token);
+	str_copy(d->apply_dir, rv->dir, sizeof d->apply_dir);
+	d->apply_old = rv->applied_version;
+	d->apply_new = rv->new_version;
+	d->apply_need = rv->signatures;
+	d->apply_n = rv->n;
+	if (rv->valid && rv->n == 1) {
+		/* Cut on a character's boundary. */
+		size_t len = strlen(rv->lines[0]);
+
+		if (len >= sizeof d->apply_first) {
+			len = sizeof d->apply_first - 1;
+			while (len > 0 && ((unsigned char)rv->lines[0][len] &
+			    0xc0) == 0x80)
+				len--;
+		}
+		memcpy(d->apply_first, rv->lines[0], len);
+		d->apply_first[len] = '\0';
+	}
+}
+
+void
+dialog_dismiss(struct dialog *d)
+{
+	config_review_release(d->review);
+	d->review = NULL;
+	d->kind = DIALOG_NONE;
 }
 
 void
@@ -523,14 +726,15 @@ dialog_open_write(struct dialog *d, const struct snapshot *snap,
 bool
 dialog_bound(const struct dialog *d)
 {
-	return d->kind == DIALOG_PLAN ||
+	return d->kind == DIALOG_PLAN || d->kind == DIALOG_APPLY ||
 	    d->kind == DIALOG_WRITE_INPUT || d->kind == DIALOG_WRITE_CONFIRM;
 }
 
 bool
 dialog_scrolls(const struct dialog *d)
 {
-	return d->kind == DIALOG_PLAN && d->page > 0 &&
+	return (d->kind == DIALOG_PLAN || d->kind == DIALOG_APPLY) &&
+	    d->page > 0 &&
 	    (d->scroll > 0 || d->scroll + d->page < d->nlines);
 }
 
@@ -554,6 +758,9 @@ dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
 	case DIALOG_WRITE_CONFIRM:
 		draw_write_confirm(d, win, screen);
 		break;
+	case DIALOG_APPLY:
+		draw_apply(d, win, screen);
+		break;
 	default:
 		break;
 	}
@@ -562,7 +769,7 @@ dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
 static enum dialog_result
 dialog_close(struct dialog *d, enum dialog_result r)
 {
-	d->kind = DIALOG_NONE;
+	dialog_dismiss(d);
 	return r;
 }
 
@@ -594,19 +801,13 @@ confirm_key(struct dialog *d, int key)
 	}
 }
 
-static enum dialog_result
-plan_key(struct dialog *d, int key)
+/* The scrolling keys of the plan and the apply view. */
+static void
+scroll_key(struct dialog *d, int key)
 {
 	int page = d->page > 1 ? d->page - 1 : 1;
 
 	switch (key) {
-	case 27:
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
-	case 'q':
-	case 'Q':
-		return dialog_close(d, DIALOG_NO);
 	case KEY_UP:
 	case 'k':
 		d->scroll--;
@@ -638,7 +839,52 @@ plan_key(struct dialog *d, int key)
 		d->scroll = d->nlines - d->page;
 	if (d->scroll < 0)
 		d->scroll = 0;
-	return DIALOG_OPEN;
+}
+
+static enum dialog_result
+plan_key(struct dialog *d, int key)
+{
+	switch (key) {
+	case 27:
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+	case 'q':
+	case 'Q':
+		return dialog_close(d, DIALOG_NO);
+	default:
+		scroll_key(d, key);
+		return DIALOG_OPEN;
+	}
+}
+
+/* Enter goes on to the signatures only with something to apply. */
+static enum dialog_result
+apply_key(struct dialog *d, int key)
+{
+	switch (key) {
+	case 27:
+	case 'q':
+	case 'Q':
+		return dialog_close(d, DIALOG_NO);
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		if (!d->apply_valid)
+			str_copy(d->apply_error, _("An invalid configuration "
+			    "cannot be applied; nothing was done."),
+			    sizeof d->apply_error);
+		else if (d->apply_stale)
+			str_copy(d->apply_error, _("The config dir changed "
+			    "since this was shown: press R to look again."),
+			    sizeof d->apply_error);
+		else
+			return dialog_close(d, DIALOG_YES);
+		return DIALOG_OPEN;
+	default:
+		scroll_key(d, key);
+		return DIALOG_OPEN;
+	}
 }
 
 static enum dialog_result
@@ -676,6 +922,8 @@ dialog_key(struct dialog *d, int key)
 		return dialog_close(d, DIALOG_NO);
 	case DIALOG_PLAN:
 		return plan_key(d, key);
+	case DIALOG_APPLY:
+		return apply_key(d, key);
 	case DIALOG_WRITE_INPUT:
 		return input_key(d, key);
 	default:

@@ -22,6 +22,20 @@
  *	                Backspace, Enter, Esc   it into WRITE_CONFIRM (OPEN);
  *	                                        an invalid one stays open with
  *	                                        the reason; Esc: NO
+ *	APPLY           Up/Down/PgUp/PgDn/      YES on Enter when the config
+ *	                Home/End scroll,        dir can be applied and still
+ *	                Enter, Esc, q           is what is shown (the app then
+ *	                                        asks for the signatures of
+ *	                                        ACT_CONFIG_APPLY); otherwise
+ *	                                        Enter says why and stays OPEN;
+ *	                                        NO on Esc, q (nothing audited:
+ *	                                        no signature was asked for)
+ *
+ * APPLY shows the snapshot's config_review (state.h) as it was when R was
+ * pressed: the difference of the config dir from the version in use, one
+ * entry a line, or every error of an invalid config dir.  It holds a
+ * reference to that review until it closes (dialog_dismiss); the app says
+ * when the engine has published another one meanwhile (apply_stale).
  */
 #ifndef JOPE_UI_DIALOG_H
 #define JOPE_UI_DIALOG_H
@@ -44,7 +58,8 @@ enum dialog_kind {
 	DIALOG_HELP,            /* the key bindings */
 	DIALOG_PLAN,            /* a device's read plan, scrollable */
 	DIALOG_WRITE_INPUT,     /* enter a setpoint */
-	DIALOG_WRITE_CONFIRM    /* confirm writing it */
+	DIALOG_WRITE_CONFIRM,   /* confirm writing it */
+	DIALOG_APPLY            /* the config dir's difference, or its errors */
 };
 
 enum dialog_result {
@@ -69,11 +84,30 @@ struct dialog {
 	enum pointval_error error;      /* of the last Enter; OK: none */
 	double value;           /* DIALOG_WRITE_CONFIRM: what is written */
 	bool help_audit;        /* DIALOG_HELP: the audit screen's keys */
+	bool help_apply;        /* DIALOG_HELP: R applies the config dir */
+	/* DIALOG_APPLY: what is shown (a reference) and what signing needs
+	   of it, copied so that it outlives the reference. */
+	const struct config_review *review;
+	bool apply_stale;       /* the engine published another review */
+	bool apply_valid;
+	char apply_token[CONFIG_REVIEW_TOKEN_MAX];
+	char apply_dir[512];
+	int apply_old, apply_new, apply_need;
+	size_t apply_n;
+	char apply_first[512];  /* the difference when it is one line */
+	char apply_error[256];  /* why Enter did nothing, "" none */
 };
 
 void dialog_open(struct dialog *d, enum dialog_kind kind);
-/* Help with the keys of the device table, or of the audit screen. */
-void dialog_open_help(struct dialog *d, bool audit);
+/* Close whatever is open (and let go of a review). */
+void dialog_dismiss(struct dialog *d);
+/*
+ * Help with the keys of the device table, or of the audit screen; apply:
+ * R applies the config dir (else it reloads the version in use).
+ */
+void dialog_open_help(struct dialog *d, bool audit, bool apply);
+/* The snapshot's config review (not NULL), as R shows it. */
+void dialog_open_apply(struct dialog *d, const struct snapshot *snap);
 /* The dialogs about one device or point of snap's model. */
 void dialog_open_plan(struct dialog *d, const struct snapshot *snap,
     size_t device);
@@ -81,7 +115,7 @@ void dialog_open_write(struct dialog *d, const struct snapshot *snap,
     size_t point);
 /* True for the kinds bound to a model generation (all but quit, help). */
 bool dialog_bound(const struct dialog *d);
-/* True when the plan has more lines than the box shows. */
+/* True when the plan or the review has more lines than the box shows. */
 bool dialog_scrolls(const struct dialog *d);
 
 /*

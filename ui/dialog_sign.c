@@ -7,7 +7,8 @@
  *
  *   stage      event                          next       what
  *   ---------  -----------------------------  ---------  ------------------
- *   NONE       w confirmed, or c              FORM(0)    show the action,
+ *   NONE       w confirmed, c, or Enter in    FORM(0)    show the action,
+ *              the apply view (R)
  *                                                        prefill the user
  *                                                        (sign_flow_begin_*)
  *   FORM(i)    Tab/Down, Shift-Tab/Up         FORM(i)    next/previous field
@@ -67,6 +68,7 @@
 #include "ui/theme.h"
 
 #define SIGN_TEXT_COLS 60       /* inner width when the screen allows */
+#define SIGN_MAX_COLS 100       /* at most, for a long change */
 #define KEY_CTRL_U 21
 
 static bool
@@ -86,6 +88,25 @@ erase_last(char *s)
 	if (n > 0)
 		n--;
 	s[n] = '\0';
+}
+
+/* Drop an incomplete character a cut left at the end of s. */
+static void
+trim_utf8(char *s)
+{
+	size_t len = strlen(s), start = len, need;
+	unsigned char lead;
+
+	while (start > 0 && utf8_cont((unsigned char)s[start - 1]))
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)s[start - 1];
+	if (lead < 0x80)
+		return;
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	if (len - (start - 1) < need)
+		s[start - 1] = '\0';
 }
 
 static size_t
@@ -149,18 +170,19 @@ set_operator(struct sign_flow *f, const char *name)
 		str_copy(f->operator_name, name, sizeof f->operator_name);
 }
 
+/* need < 0: what the running model's policy says for the action. */
 static void
 flow_begin(struct sign_flow *f, const struct snapshot *snap,
-    enum command_kind kind, const char *operator_name, uint64_t id)
+    enum command_kind kind, int need, const char *operator_name, uint64_t id)
 {
 	enum approval_action a = kind == CMD_WRITE_POINT ? ACT_WRITE_SETPOINT :
-	    ACT_SET_CLOCK;
+	    kind == CMD_CONFIG_APPLY ? ACT_CONFIG_APPLY : ACT_SET_CLOCK;
 
 	sign_flow_reset(f);
 	f->cmd.kind = kind;
 	f->cmd.id = id;
 	f->cmd.config_gen = snap->config_generation;
-	f->need = snap->model != NULL ?
+	f->need = need >= 0 ? need : snap->model != NULL ?
 	    snap->model->app.signatures.rule[a].signatures : 1;
 	if (f->need < 1 || f->need > COMMAND_SIGNERS_MAX)
 		f->need = f->need < 1 ? 1 : COMMAND_SIGNERS_MAX;
@@ -176,7 +198,7 @@ sign_flow_begin_write(struct sign_flow *f, const struct snapshot *snap,
 	const struct point *p = NULL;
 	char old[64], new[64];
 
-	flow_begin(f, snap, CMD_WRITE_POINT, operator_name, id);
+	flow_begin(f, snap, CMD_WRITE_POINT, -1, operator_name, id);
 	if (snap->model != NULL && point < snap->model->npoints)
 		p = &snap->model->points[point];
 	f->cmd.point = point;
@@ -205,7 +227,7 @@ void
 sign_flow_begin_clock(struct sign_flow *f, const struct snapshot *snap,
     size_t device, const char *operator_name, uint64_t id)
 {
-	flow_begin(f, snap, CMD_SET_CLOCK, operator_name, id);
+	flow_begin(f, snap, CMD_SET_CLOCK, -1, operator_name, id);
 	f->cmd.device = device;
 	if (snap->model != NULL && device < snap->model->ndevices)
 		str_copy(f->cmd.object, snap->model->devices[device].id,
@@ -213,6 +235,31 @@ sign_flow_begin_clock(struct sign_flow *f, const struct snapshot *snap,
 	str_copy(f->object, f->cmd.object, sizeof f->object);
 	str_copy(f->change, _("the device's clock to the console's time"),
 	    sizeof f->change);
+}
+
+void
+sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
+    const struct sign_config *sc, const char *operator_name, uint64_t id)
+{
+	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
+
+	flow_begin(f, snap, CMD_CONFIG_APPLY, sc->need, operator_name, id);
+	str_copy(f->cmd.review, sc->token, sizeof f->cmd.review);
+	/* The engine logs the object; the dialog shows the whole dir. */
+	str_copy(f->cmd.object, sc->dir, sizeof f->cmd.object);
+	str_copy(f->object, sc->dir, sizeof f->object);
+	if (sc->differences == 1 && sc->first != NULL && sc->first[0] != '\0')
+		/* TRANSLATORS: old version, arrow, new version, the change. */
+		snprintf(f->change, sizeof f->change, _("version %d %s %d: %s"),
+		    sc->old_version, arrow, sc->new_version, sc->first);
+	else
+		/* TRANSLATORS: old version, arrow, new version, differences. */
+		snprintf(f->change, sizeof f->change, ngettext("version %d %s "
+		    "%d: %zu difference (listed before)", "version %d %s %d: "
+		    "%zu differences (listed before)",
+		    (unsigned long)sc->differences), sc->old_version, arrow,
+		    sc->new_version, sc->differences);
+	trim_utf8(f->change);
 }
 
 void
@@ -237,6 +284,7 @@ sign_flow_cancel_command(const struct sign_flow *f, struct command *c)
 	c->old_value = f->cmd.old_value;
 	c->config_gen = f->cmd.config_gen;
 	str_copy(c->object, f->cmd.object, sizeof c->object);
+	str_copy(c->review, f->cmd.review, sizeof c->review);
 	/* Who walked away: the user id typed, else the first signer's. */
 	str_copy(c->signer[0].user, f->user[0] != '\0' ? f->user :
 	    f->index > 0 ? f->cmd.signer[0].user : f->operator_name,
@@ -596,6 +644,11 @@ draw_form(const struct sign_flow *f, WINDOW *win, const struct rect *screen)
 	iw = inner_width(screen, text_width(title) + 2);
 	if (text_width(footer) > iw)
 		iw = inner_width(screen, text_width(footer));
+	/* Wider for a long change (a configuration's), as the screen allows. */
+	if (lw + 1 + text_width(f->change) > iw)
+		iw = inner_width(screen, lw + 1 + text_width(f->change) >
+		    SIGN_MAX_COLS ? SIGN_MAX_COLS : lw + 1 +
+		    text_width(f->change));
 	r = dialog_box(win, screen, ih, iw, title);
 	draw_label_value(win, &r, row++, lw, labels[0], f->action,
 	    theme_attr(ROLE_DIALOG));

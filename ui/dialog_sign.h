@@ -2,7 +2,7 @@
  * dialog_sign.h: the e-signature dialogs, and the signing of one action.
  *
  * A sign flow is the console's part of one signed action (writing a
- * setpoint, setting a device clock): it shows what is being signed, asks
+ * setpoint, setting a device clock, applying the config dir): it shows what is being signed, asks
  * each signer the policy wants (one, or two for 4-eyes) for user id,
  * password, meaning and reason, and hands the app a command with every
  * signer in it to push; then it shows "Signing..." until the engine's
@@ -51,7 +51,7 @@ struct sign_flow {
 	int need;               /* signatures the policy wants: 1 or 2 */
 	int index;              /* the signer asked now: 0 or 1 */
 	/* What is shown as signed (translated, copied when the flow began). */
-	char action[128], object[COMMAND_OBJECT_MAX], change[160];
+	char action[128], object[512], change[512];
 	char operator_name[COMMAND_USER_MAX];
 	/* The form of the signer asked now. */
 	enum sign_field focus;
@@ -75,6 +75,19 @@ void sign_flow_begin_write(struct sign_flow *f, const struct snapshot *snap,
     size_t point, double value, const char *operator_name, uint64_t id);
 void sign_flow_begin_clock(struct sign_flow *f, const struct snapshot *snap,
     size_t device, const char *operator_name, uint64_t id);
+/*
+ * Begin signing the apply of the config dir shown in the apply view
+ * (dialog.h DIALOG_APPLY, whose copies d->apply_* are passed): token names
+ * the difference the signers saw, need comes from the version in use.
+ */
+struct sign_config {
+	const char *dir, *token;
+	int old_version, new_version, need;
+	size_t differences;
+	const char *first;      /* the difference when it is one, or "" */
+};
+void sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
+    const struct sign_config *sc, const char *operator_name, uint64_t id);
 
 enum sign_event sign_flow_key(struct sign_flow *f, int key);
 /*

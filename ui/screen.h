@@ -62,7 +62,10 @@ enum {
 	SCREEN_KEY_FILTER = 1 << 7,     /* /: type a filter */
 	SCREEN_KEY_CLEAR = 1 << 8,      /* Esc: clear the filter */
 	SCREEN_KEY_CLOSE = 1 << 9,      /* Esc: close the detail */
-	SCREEN_KEY_SCROLL = 1 << 10     /* Up/Down: scroll the detail */
+	SCREEN_KEY_SCROLL = 1 << 10,    /* Up/Down: scroll the detail */
+	/* Set by the app, not the screens: what R does now. */
+	SCREEN_KEY_APPLY = 1 << 11,     /* R: the config dir differs */
+	SCREEN_KEY_RELOAD = 1 << 12     /* R: it holds the version in use */
 };
 
 struct screen {

@@ -39,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compliance/config_diff.h"
 #include "compliance/esign.h"
 #include "core/i18n.h"
 #include "core/util.h"
@@ -188,6 +189,44 @@ append(char *buf, size_t len, const char *text)
 		    text);
 }
 
+/*
+ * config_apply and config_rollback carry both versions' files whole (for
+ * the auditor's export): the screen shows their difference instead.
+ */
+static bool
+is_config_action(const json_t *a)
+{
+	const char *s = json_string_value(json_object_get(a, "action"));
+
+	return s != NULL && (strcmp(s, "config_apply") == 0 ||
+	    strcmp(s, "config_rollback") == 0);
+}
+
+/* "version 1 → 2: devices.json $.points[6].scale: 0.1 → 0.01" */
+static void
+config_summary(const json_t *a, char *buf, size_t len)
+{
+	const json_t *diff = json_object_get(a, "diff");
+	size_t n = json_array_size(diff);
+	char t[512], more[128];
+	char *line = n == 1 ? config_diff_format(json_array_get(diff, 0)) :
+	    NULL;
+
+	if (line == NULL)
+		snprintf(more, sizeof more, ngettext("%zu difference",
+		    "%zu differences", (unsigned long)n), n);
+	/* TRANSLATORS: old version, arrow, new version, what changed. */
+	snprintf(t, sizeof t, _("version %d %s %d: %s"),
+	    (int)json_integer_value(json_object_get(a, "old_version")),
+	    text_utf8() ? "\xe2\x86\x92" : "->",
+	    (int)json_integer_value(json_object_get(a, "new_version")),
+	    line != NULL ? line : more);
+	free(line);
+	if (buf[0] != '\0')
+		cat(buf, len, " ");
+	cat(buf, len, t);
+}
+
 /* "FIC-101.SP 24 → 25.5 mL/min", or the action's fields as key=value. */
 static void
 action_summary(const json_t *a, char *buf, size_t len)
@@ -199,6 +238,10 @@ action_summary(const json_t *a, char *buf, size_t len)
 	json_t *v;
 	char t[256], o[64], n[64];
 
+	if (is_config_action(a)) {
+		config_summary(a, buf, len);
+		return;
+	}
 	if (obj == NULL)
 		obj = json_object_get(a, "device");
 	if (json_is_string(obj))
@@ -419,6 +462,54 @@ sync_selection(struct audit_screen *as, const struct audit_list *l,
 		as->top = n - page;
 }
 
+/*
+ * A configuration change in detail, from lines[k]: its fields, the hashes
+ * of the files before and after, and the difference a line an entry.
+ * Returns the new k.
+ */
+static int
+config_lines(const json_t *a, char **lines, int k, int max)
+{
+	const char *key, *dash = text_utf8() ? "\xe2\x80\x94" : "-";
+	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
+	const json_t *v, *diff = json_object_get(a, "diff");
+	char t[1024], n[512];
+	size_t i;
+
+#define ADD(...) do { if (k < max) { snprintf(t, sizeof t, __VA_ARGS__); \
+	lines[k++] = xstrdup(t); } } while (0)
+
+	json_object_foreach((json_t *)a, key, v) {
+		if (strcmp(key, "old") == 0 || strcmp(key, "new") == 0 ||
+		    strcmp(key, "diff") == 0 || strcmp(key, "files") == 0)
+			continue;
+		value_text(v, n, sizeof n);
+		ADD("    %s: %s", key, n);
+	}
+	json_object_foreach(json_object_get(a, "files"), key, v) {
+		const char *o = json_string_value(json_object_get(v,
+		    "old_sha256"));
+		const char *nw = json_string_value(json_object_get(v,
+		    "new_sha256"));
+
+		/* TRANSLATORS: file, old SHA-256, arrow, new SHA-256. */
+		ADD(_("    %s sha256: %s %s %s"), key, o != NULL ? o : dash,
+		    arrow, nw != NULL ? nw : dash);
+	}
+	ADD(ngettext("    difference (%zu entry):",
+	    "    difference (%zu entries):",
+	    (unsigned long)json_array_size(diff)), json_array_size(diff));
+	json_array_foreach(diff, i, v) {
+		char *line = config_diff_format(v);
+
+		ADD("      %s", line);
+		free(line);
+	}
+	ADD("%s", _("    old, new: both versions' files whole (audit export)"));
+#undef ADD
+	return k;
+}
+
 /* The detail as lines (malloc'ed each; the caller frees them). */
 static int
 detail_lines(const struct audit_screen *as, const struct audit_status *st,
@@ -454,6 +545,10 @@ detail_lines(const struct audit_screen *as, const struct audit_status *st,
 				continue;
 			}
 			LINE("%s:", key);
+			if (is_config_action(v)) {
+				k = config_lines(v, lines, k, max);
+				continue;
+			}
 			json_object_foreach(v, k2, v2) {
 				value_text(v2, n, sizeof n);
 				LINE("    %s: %s", k2, n);

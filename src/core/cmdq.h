@@ -7,7 +7,8 @@
  * never blocks on I/O, so a dead device or database cannot slow a keystroke.
  *
  * Signed commands.  Writing a setpoint and setting a device clock act on the
- * plant and need electronic signatures (compliance/approval.h): such a
+ * plant, applying the config dir changes what the engine runs; they need
+ * electronic signatures (compliance/approval.h): such a
  * command carries one or two signers, each with a user id, the password
  * (in sodium_malloc'ed memory), the meaning and the reason typed into the
  * console's e-signature dialogs.  The engine checks and records the
@@ -27,12 +28,17 @@
 enum command_kind {
 	CMD_READ_DEVICE_NOW,    /* immediate read of every point of a device */
 	CMD_READ_POINT_NOW,     /* immediate read of one point */
-	CMD_RELOAD_CONFIG,      /* validate the config dir whole, then swap */
+	CMD_RELOAD_CONFIG,      /* re-read the applied version (swap it in
+	                           when CURRENT moved), compare the config
+	                           dir with it; done: state's reload_done_id */
 	CMD_SET_CLOCK,          /* set device's clock to the console's time
 	                           (signed) */
 	CMD_WRITE_POINT,        /* write value to a writable point (signed) */
-	CMD_SIGN_CANCELLED      /* the signing of command `cancelled` was
+	CMD_SIGN_CANCELLED,     /* the signing of command `cancelled` was
 	                           abandoned: audit it, nothing else */
+	CMD_CONFIG_APPLY        /* make the config dir a new configuration
+	                           version (signed): only while it still
+	                           differs as `review` says */
 };
 
 #define COMMAND_SIGNERS_MAX 2
@@ -40,6 +46,7 @@ enum command_kind {
 #define COMMAND_REASON_MAX 256          /* as esig.reason */
 #define COMMAND_PASSWORD_MAX 256        /* bytes, with the NUL */
 #define COMMAND_OBJECT_MAX 64           /* as MODEL_ID_MAX */
+#define COMMAND_REVIEW_MAX 33           /* as CONFIG_REVIEW_TOKEN_MAX */
 
 /* One person's signature, as typed: checked by the engine. */
 struct command_signer {
@@ -61,12 +68,16 @@ struct command {
 	double value;           /* CMD_WRITE_POINT, engineering units */
 	unsigned config_gen;    /* snapshot.config_generation */
 	/* Signed commands (and CMD_SIGN_CANCELLED): */
-	uint64_t id;            /* chosen by the UI; state's signing_done_id */
+	uint64_t id;            /* chosen by the UI; state's signing_done_id
+	                           (reload_done_id for CMD_RELOAD_CONFIG) */
 	enum command_kind cancelled;    /* CMD_SIGN_CANCELLED: of what */
 	char object[COMMAND_OBJECT_MAX];  /* the point's or device's id as
 	                                     the signers saw it */
 	bool has_old;           /* CMD_WRITE_POINT: old_value was shown */
 	double old_value;
+	/* CMD_CONFIG_APPLY: the config_review.token of the difference the
+	   signers were shown */
+	char review[COMMAND_REVIEW_MAX];
 	size_t nsigners;
 	struct command_signer signer[COMMAND_SIGNERS_MAX];
 };

@@ -73,6 +73,7 @@ state_free(struct state *st)
 	free(st->cur.devices);
 	free(st->cur.points);
 	audit_list_release(st->cur.audit);
+	config_review_release(st->cur.config_review);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -337,6 +338,81 @@ state_set_audit(struct state *st, struct audit_list *list,
 	audit_list_release(old);
 }
 
+struct config_review *
+config_review_new(void)
+{
+	struct config_review *r = xcalloc(1, sizeof *r);
+
+	atomic_init(&r->refs, 1);       /* the creator's, given to the state */
+	return r;
+}
+
+void
+config_review_add(struct config_review *r, const char *line, size_t max)
+{
+	size_t len = strlen(line);
+	char *copy;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->lines = xrealloc(r->lines, r->cap * sizeof *r->lines);
+	}
+	if (max > 0 && len > max) {
+		/* Cut on a character boundary, and say so. */
+		len = max;
+		while (len > 0 && ((unsigned char)line[len] & 0xc0) == 0x80)
+			len--;
+		copy = xmalloc(len + 4);
+		memcpy(copy, line, len);
+		memcpy(copy + len, "\xe2\x80\xa6", 4);    /* … */
+	} else {
+		copy = xstrdup(line);
+	}
+	r->lines[r->n++] = copy;
+}
+
+void
+config_review_acquire(const struct config_review *r)
+{
+	if (r != NULL)
+		atomic_fetch_add(&((struct config_review *)r)->refs, 1);
+}
+
+void
+config_review_release(const struct config_review *r)
+{
+	struct config_review *w = (struct config_review *)r;
+
+	if (w == NULL || atomic_fetch_sub(&w->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->lines[i]);
+	free(w->lines);
+	free(w);
+}
+
+void
+state_set_config_review(struct state *st, struct config_review *r)
+{
+	const struct config_review *old;
+
+	pthread_mutex_lock(&st->lock);
+	old = st->cur.config_review;
+	st->cur.config_review = r;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+	config_review_release(old);
+}
+
+void
+state_set_reload_done(struct state *st, uint64_t id)
+{
+	pthread_mutex_lock(&st->lock);
+	st->cur.reload_done_id = id;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+}
+
 void
 state_set_config_status(struct state *st, bool applied, const char *msg)
 {
@@ -354,6 +430,7 @@ state_copy(struct state *st, struct snapshot *snap)
 	struct device_state *devs = snap->devices;
 	struct point_state *pts = snap->points;
 	const struct audit_list *old = snap->audit;
+	const struct config_review *old_review = snap->config_review;
 
 	pthread_mutex_lock(&st->lock);
 	/* Sized exactly: after a reload the model may have more entries. */
@@ -365,8 +442,10 @@ state_copy(struct state *st, struct snapshot *snap)
 	memcpy(devs, st->cur.devices, st->cur.ndevices * sizeof *devs);
 	memcpy(pts, st->cur.points, st->cur.npoints * sizeof *pts);
 	audit_list_acquire(snap->audit);
+	config_review_acquire(snap->config_review);
 	pthread_mutex_unlock(&st->lock);
 	audit_list_release(old);
+	config_review_release(old_review);
 	snap->devices = devs;
 	snap->points = pts;
 }
@@ -388,6 +467,7 @@ snapshot_free(struct snapshot *snap)
 	free(snap->devices);
 	free(snap->points);
 	audit_list_release(snap->audit);
+	config_review_release(snap->config_review);
 	memset(snap, 0, sizeof *snap);
 }
 
@@ -509,6 +589,17 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 		json_object_set_new(root, "mode", json_string(mode));
 	if (spool_path != NULL)
 		json_object_set_new(root, "spool_path", json_string(spool_path));
+	/* The config dir against the version in use (null: the same). */
+	if (snap->config_review != NULL) {
+		const struct config_review *r = snap->config_review;
+
+		json_object_set_new(root, "config_dir", json_pack(
+		    "{s:s,s:b,s:i,s:I}", "dir", r->dir, "valid", r->valid,
+		    "applied_version", r->applied_version,
+		    r->valid ? "differences" : "errors", (json_int_t)r->n));
+	} else {
+		json_object_set_new(root, "config_dir", json_null());
+	}
 	out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return out;

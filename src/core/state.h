@@ -85,6 +85,46 @@ bool audit_list_add(struct audit_list *l, int64_t seq, int64_t ts_us,
     const char *kind, const char *actor, const char *payload);
 void audit_list_release(const struct audit_list *l);
 
+/*
+ * The config dir compared with the configuration version in use, for the
+ * console's "Apply configuration" view (R): the housekeeping thread
+ * prepares an apply of the config dir (compliance/config_change.h) every
+ * few seconds when its files or the version in use changed, and publishes
+ * the outcome here.  Immutable once published and shared by reference, as
+ * an audit_list.  The snapshot holds none (NULL) while the config dir holds
+ * the version in use.
+ *
+ *   valid  lines                            token
+ *   -----  -------------------------------  ------------------------------
+ *   true   the difference, one entry a      names this difference from
+ *          line: "devices.json $.points     applied_version: the engine
+ *          [3].scale: 0.1 → 0.01"           applies only if it still holds
+ *   false  every error, "devices.json:      (unused)
+ *          12:40: $.connectors[0].port:
+ *          message"; message says why
+ */
+#define CONFIG_REVIEW_TOKEN_MAX 33      /* 32 hex digits and the NUL */
+
+struct config_review {
+	atomic_uint refs;
+	bool valid;
+	int applied_version;    /* the version in use it was compared with */
+	int new_version;        /* the number an apply would give (valid) */
+	int signatures;         /* what ACT_CONFIG_APPLY needs (valid) */
+	char token[CONFIG_REVIEW_TOKEN_MAX];
+	char dir[512];          /* the config dir (absolute when known) */
+	char message[256];      /* !valid: why, translated */
+	size_t n, cap;
+	char **lines;           /* owned */
+};
+
+struct config_review *config_review_new(void);
+/* Append a copy of line (cut to max bytes when max > 0). */
+void config_review_add(struct config_review *r, const char *line,
+    size_t max);
+void config_review_acquire(const struct config_review *r);
+void config_review_release(const struct config_review *r);
+
 /* The last verification of the chain in the spool (engine_sign.c). */
 struct audit_status {
 	bool verified;          /* false: no verification has finished yet */
@@ -123,6 +163,10 @@ struct snapshot {
 	bool signing_ok;                /* its signatures were recorded */
 	const struct audit_list *audit; /* recent events; NULL none yet */
 	struct audit_status audit_status;
+	/* The config dir against the version in use; NULL: no difference. */
+	const struct config_review *config_review;
+	uint64_t reload_done_id;        /* the last CMD_RELOAD_CONFIG done,
+	                                   with config_review up to date */
 };
 
 struct state;
@@ -167,12 +211,19 @@ void state_set_signing_result(struct state *st, uint64_t id, bool ok,
  */
 void state_set_audit(struct state *st, struct audit_list *list,
     const struct audit_status *status);
+/*
+ * Publish the comparison of the config dir with the version in use (the
+ * state takes the caller's reference; NULL: they hold the same).
+ */
+void state_set_config_review(struct state *st, struct config_review *r);
+/* CMD_RELOAD_CONFIG id is done, and config_review compared afresh. */
+void state_set_reload_done(struct state *st, uint64_t id);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 
 /*
  * Copy the current state into snap, reusing its arrays when they are large
- * enough (the audit list is shared, not copied).  Zero snap before its
+ * enough (the audit list and the config review are shared, not copied).  Zero snap before its
  * first use; free with snapshot_free.
  */
 void state_copy(struct state *st, struct snapshot *snap);

@@ -1588,8 +1588,75 @@ out:
 const char *
 spool_id(struct spool *sp)
 {
-	/* Read at open and never changed: no lock needed. */
+	/* Read at open, changed only by spool_renew_id (see there). */
 	return sp != NULL ? sp->id : "";
+}
+
+int
+spool_renew_id(struct spool *sp, char *old, size_t oldlen)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *id;
+	char fresh[sizeof sp->id];
+	int ret = -1;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (old != NULL && oldlen > 0)
+		str_copy(old, sp->id, oldlen);
+	if (spool_db_begin(sp) != 0 ||
+	    sqlite3_exec(sp->db, "INSERT OR REPLACE INTO spool_meta (key, value)"
+	    " SELECT 'previous_spool_id', value FROM spool_meta"
+	    " WHERE key = 'spool_id';"
+	    " UPDATE spool_meta SET value = lower(hex(randomblob(16)))"
+	    " WHERE key = 'spool_id';", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(sp->db, "SELECT value FROM spool_meta"
+	    " WHERE key = 'spool_id'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW ||
+	    (id = sqlite3_column_text(st, 0)) == NULL ||
+	    strlen((const char *)id) >= sizeof sp->id) {
+		spool_set_db_error(sp, _("cannot give the spool a new id"));
+		sqlite3_finalize(st);
+		spool_db_rollback(sp);
+		goto out;
+	}
+	str_copy(fresh, (const char *)id, sizeof fresh);
+	sqlite3_finalize(st);
+	if (spool_db_commit(sp) != 0) {
+		spool_set_db_error(sp, _("cannot give the spool a new id"));
+		spool_db_rollback(sp);
+		goto out;
+	}
+	str_copy(sp->id, fresh, sizeof sp->id);
+	ret = 0;
+out:
+	spool_unlock(sp);
+	return ret;
+}
+
+int
+spool_previous_id(struct spool *sp, char *buf, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	if (sp == NULL || spool_enter(sp) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(sp->db, "SELECT value FROM spool_meta"
+	    " WHERE key = 'previous_spool_id'", -1, &st, NULL) == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+			str_copy(buf, (const char *)sqlite3_column_text(st, 0),
+			    len);
+			ret = 1;
+		} else if (rc == SQLITE_DONE)
+			ret = 0;
+	}
+	if (ret < 0)
+		spool_set_db_error(sp, _("cannot read the spool's id"));
+	sqlite3_finalize(st);
+	spool_unlock(sp);
+	return ret;
 }
 
 const char *

@@ -134,6 +134,18 @@ int spool_set_options(struct spool *sp, const struct spool_options *o);
 
 /* Random id of this spool file (32 hex digits), made when it was created. */
 const char *spool_id(struct spool *sp);
+/*
+ * Give the spool a new random id, keeping the old one as previous_spool_id
+ * (copied to old when not NULL).  For a restore: the historian may already
+ * hold records of the old id with the numbers this spool will use next (the
+ * original console went on after the backup), so the restored spool starts
+ * a new source there.  Only while nothing else uses sp (spool_id() reads
+ * without a lock).  0 or -1.
+ */
+int spool_renew_id(struct spool *sp, char *old, size_t oldlen);
+/* The id before the last renewal into buf: 1, 0 when never renewed, -1. */
+int spool_previous_id(struct spool *sp, char *buf, size_t len);
+
 /* "samples", "errors", "spectra". */
 const char *spool_stream_name(enum spool_stream s);
 

@@ -16,6 +16,19 @@ pg_start 15971
 CFG="$T/config"
 hist_config "$top_srcdir/config/demo" "$CFG" 940 "$PG_CONNINFO"
 db() { "$JOPE" -c "$CFG" --state-dir "$T/state" db "$@"; }
+J() { "$JOPE" -c "$CFG" --state-dir "$T/state" "$@"; }
+trail() { sqlite3 -readonly "$T/state/spool.db" "$1"; }
+need sqlite3
+
+# Rolling back needs two signatures (schema_rollback: admin, then QA).
+export JOPE_SMB_KDF=interactive
+printf 'admin-pass-1\nadmin-pass-1\n' |
+    J user add ada --full-name "Ada Admin" --role admin --bootstrap >/dev/null 2>"$T/err" ||
+    fail "bootstrap admin: $(cat "$T/err")"
+printf 'qa-pass-12\nqa-pass-12\nada\nadmin-pass-1\ntest QA\n' |
+    J user add quinn --full-name "Quinn QA" --role qa >/dev/null 2>"$T/err" ||
+    fail "user add quinn: $(cat "$T/err")"
+SIGN="ada\nadmin-pass-1\napproved\ntest roll-back\nquinn\nqa-pass-12\napproved\nchecked\n"
 
 # --- status on an empty database ----------------------------------------
 db status >"$T/st0" 2>&1
@@ -32,6 +45,9 @@ db migrate >"$T/up1" 2>&1 || { cat "$T/up1"; fail "db migrate"; }
 grep -q "applied  0001 base" "$T/up1" || { cat "$T/up1"; fail "0001 not applied"; }
 grep -q "applied  0002 audit_batches" "$T/up1" || fail "0002 not applied"
 grep -q "applied  0003 audit_keys" "$T/up1" || fail "0003 not applied"
+trail "SELECT payload FROM audit_log WHERE kind = 'schema_migrated'" |
+    jq -e '.from == 0 and (.steps | length) >= 3' >/dev/null ||
+    fail "the migration is not in the audit trail"
 db status >"$T/st1" 2>&1 || { cat "$T/st1"; fail "db status after migrate: exit $?"; }
 for t in samples collection_errors spectra audit_events batches \
          schema_migrations jope_sources upload_marks console_keys user_keys; do
@@ -68,7 +84,17 @@ grep -q "add --yes" "$T/down0" || fail "db down does not say how to confirm"
 db down x >/dev/null 2>&1; [ $? -eq 2 ] || fail "db down x: not a usage error"
 pass "db down without --yes refused, nothing changed"
 
-db down 1 --yes >"$T/down1" 2>&1 || { cat "$T/down1"; fail "db down 1"; }
+
+# The same person twice, or input that ends: refused, nothing dropped.
+printf 'ada\nadmin-pass-1\n\nx\nada\nadmin-pass-1\n\nx\n' | db down 1 --yes >"$T/down1" 2>&1
+[ $? -eq 1 ] || { cat "$T/down1"; fail "db down signed twice by ada: not refused"; }
+[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 3 ] ||
+    fail "a refused roll-back changed the schema"
+printf "$SIGN" | db down 1 --yes >"$T/down1" 2>&1 || { cat "$T/down1"; fail "db down 1"; }
+trail "SELECT payload FROM audit_log WHERE kind = 'schema_rollback'" |
+    jq -e '.action.from == 3 and .action.to == 1 and
+           ([.signatures[].user] == ["ada", "quinn"])' >/dev/null ||
+    fail "the roll-back and its two signatures are not in the audit trail"
 [ "$(pg_psql "SELECT to_regclass('audit_events') IS NULL")" = t ] ||
     fail "audit_events still there after down 1"
 [ "$(pg_psql "SELECT to_regclass('samples') IS NOT NULL")" = t ] ||
@@ -84,9 +110,9 @@ grep -q "migration 2 (audit_batches) up: .*already exists" "$T/upfail" ||
 [ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 1 ] ||
     fail "the failed step changed the version"
 pg_psql "DROP TABLE batches" >/dev/null
-pass "a failing migration step is named and changes nothing"
+pass "db down needs two signatures (same person twice refused), audited; a failing step is named and changes nothing"
 
-db down 0 --yes >"$T/down0" 2>&1 || { cat "$T/down0"; fail "db down 0"; }
+printf "$SIGN" | db down 0 --yes >"$T/down0" 2>&1 || { cat "$T/down0"; fail "db down 0"; }
 [ "$(pg_psql "SELECT count(*) FROM schema_migrations")" = 0 ] ||
     fail "schema_migrations not empty after down 0"
 [ "$(pg_psql "SELECT to_regclass('samples') IS NULL")" = t ] ||
