@@ -140,6 +140,9 @@ signing_sign(const struct signing_env *env, enum approval_action a,
 		unlock_failed(env, ks, a, user, why, err, msg, msglen);
 		goto out;
 	}
+	/* A successful password check is a login, for the trail. */
+	audit(env, "login", user, json_pack("{s:s,s:I}", "for",
+	    approval_action_name(a), "user_id", (json_int_t)u->id));
 	memset(out, 0, sizeof *out);
 	out->user_id = u->id;
 	str_copy(out->user, u->name, sizeof out->user);

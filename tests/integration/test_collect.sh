@@ -130,4 +130,22 @@ cancelled=$(spool_sql "$ST2/spool.db" "SELECT count(*) FROM collection_errors WH
 samples=$(spool_sql "$ST2/spool.db" "SELECT count(*) FROM samples")
 [ "$samples" -eq 0 ] || fail "$samples samples without a plant"
 pass "absent devices: $refused refused connects, $cancelled cancellations recorded"
+
+# --- start and stop in the audit trail; SystemUpgraded on a new version -----
+kinds=$(spool_sql "$ST2/spool.db" "SELECT group_concat(kind, ' ') FROM (SELECT kind FROM audit_log ORDER BY seq)")
+case "$kinds" in
+"config_initial console_start console_stop"*) ;;
+*) fail "audit trail of a run: $kinds" ;;
+esac
+echo "0.0.9" >"$ST2/program.version"
+"$JOPE" run -c "$CFG" --state-dir "$ST2" --duration 1 2>/dev/null || fail "second run"
+up=$(spool_sql "$ST2/spool.db" "SELECT payload FROM audit_log WHERE kind = 'SystemUpgraded'")
+echo "$up" | jq -e '.old_version == "0.0.9" and (.new_version | length > 0) and (.operator | length > 0)' >/dev/null ||
+    fail "no SystemUpgraded with old and new version: $up"
+[ "$(cat "$ST2/program.version")" != 0.0.9 ] || fail "program.version not moved on"
+"$JOPE" run -c "$CFG" --state-dir "$ST2" --duration 1 2>/dev/null || fail "third run"
+[ "$(spool_sql "$ST2/spool.db" "SELECT count(*) FROM audit_log WHERE kind = 'SystemUpgraded'")" = 1 ] ||
+    fail "SystemUpgraded recorded again without an upgrade"
+"$JOPE" -c "$CFG" --state-dir "$ST2" audit verify >/dev/null 2>&1 || fail "audit verify after the runs"
+pass "console start and stop audited; SystemUpgraded once, with old and new version"
 exit 0

@@ -79,3 +79,11 @@ stop_engine
 hist_check "$SPOOL"
 echo "# stopped with $before samples in the historian"
 pass "historian stopped mid-upload and restarted: nothing lost, nothing twice"
+
+# The audit trail as the uploader left it in the historian, with the console
+# key it published: intact, from seq 1.
+"$JOPE" -c "$CFG" --state-dir "$ST" audit verify --historian >"$T/verify" 2>&1 ||
+    fail "audit verify --historian: $(cat "$T/verify")"
+grep -q "intact" "$T/verify" || fail "audit verify --historian: $(cat "$T/verify")"
+[ "$(pg_psql "SELECT count(*) FROM console_keys")" = 1 ] || fail "console key not published"
+pass "the uploaded audit trail verifies in the historian with the published console key"
