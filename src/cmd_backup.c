@@ -125,36 +125,6 @@ errorf(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static const char *
-os_user(void)
-{
-	const char *u = getenv("USER");
-
-	return u != NULL && *u != '\0' ? u : "?";
-}
-
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-/* "1a2b:3c4d:5e6f:7081": the start of SHA-256 of a public key. */
-static void
-fingerprint(const unsigned char pk[32], char *buf, size_t len)
-{
-	unsigned char h[32];
-
-	crypto_hash_sha256(h, pk, 32);
-	snprintf(buf, len, "%02x%02x:%02x%02x:%02x%02x:%02x%02x", h[0], h[1],
-	    h[2], h[3], h[4], h[5], h[6], h[7]);
-}
-
 static char *
 join(const char *a, const char *b)
 {
@@ -630,7 +600,7 @@ read_passphrase_twice(void)
 		term_password_free(a);
 		return NULL;
 	}
-	if (utf8_chars(a) < MIN_PASSPHRASE) {
+	if (utf8_count(a) < MIN_PASSPHRASE) {
 		errorf(_("a backup passphrase needs at least %d characters; "
 		    "nothing was written"), MIN_PASSPHRASE);
 		term_password_free(a);
@@ -655,7 +625,7 @@ record_backup(const char *spool_path, const struct console_key *key,
 	seq = audit_log_append(sp, key, "backup", "", json_pack(
 	    "{s:s,s:I,s:s,s:O,s:s}", "file", file, "size",
 	    (json_int_t)info->size, "sha256", info->sha256, "manifest",
-	    manifest, "operator", os_user()), 0, err, sizeof err);
+	    manifest, "operator", login_name()), 0, err, sizeof err);
 	if (seq < 0)
 		errorf("%s", err);
 	spool_close(sp);
@@ -710,7 +680,7 @@ cmd_backup(const struct options *o)
 	meta = spool_facts(b.spool_copy);
 	json_object_set_new(meta, "spool", json_string(rel));
 	json_object_set_new(meta, "state_dir", json_string(state_dir));
-	json_object_set_new(meta, "made_by", json_string(os_user()));
+	json_object_set_new(meta, "made_by", json_string(login_name()));
 	if (archive_write(o->out_dir, b.files, b.n, meta, pass, kdf,
 	    console_key_secret(key), 0, &info, &manifest, err,
 	    sizeof err) != 0) {
@@ -725,7 +695,7 @@ cmd_backup(const struct options *o)
 		    "so %s was removed"), o->out_dir);
 		goto out;
 	}
-	fingerprint(info.public_key, fp, sizeof fp);
+	ed25519_fingerprint(info.public_key, fp, sizeof fp);
 	printf(_("Backup written to %s: %zu files, %" PRId64 " bytes, SHA-256 "
 	    "%s, signed by console key %s; audit event %" PRId64 ".\n"),
 	    file, b.n, info.size, info.sha256, fp, seq);
@@ -843,7 +813,7 @@ print_archive(const struct archive_info *info, const char *path)
 	char when[40], fp[40], hex[65];
 
 	format_rfc3339_us(info->created_us, when, sizeof when);
-	fingerprint(info->public_key, fp, sizeof fp);
+	ed25519_fingerprint(info->public_key, fp, sizeof fp);
 	sodium_bin2hex(hex, sizeof hex, info->public_key, 32);
 	printf(_("Archive %s: made %s, signed by console key %s (signature "
 	    "good), SHA-256 %s.\n"), path, when, fp, info->sha256);
@@ -861,8 +831,8 @@ compare_console_key(const struct restore *r, const struct archive_info *info)
 	if ((k = console_key_open(r->dir, err, sizeof err)) == NULL)
 		return;
 	if (memcmp(console_key_public(k), info->public_key, 32) != 0) {
-		fingerprint(console_key_public(k), have, sizeof have);
-		fingerprint(info->public_key, made, sizeof made);
+		ed25519_fingerprint(console_key_public(k), have, sizeof have);
+		ed25519_fingerprint(info->public_key, made, sizeof made);
 		fprintf(stderr, _("jope-smb: warning: the archive was made by "
 		    "console key %s, but %s holds console key %s: the restore "
 		    "replaces this console's state with another console's\n"),

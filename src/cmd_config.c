@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "cli_sign.h"
+#include "cli_table.h"
 #include "commands.h"
 #include "compliance/approval.h"
 #include "compliance/config_change.h"
@@ -360,6 +361,7 @@ static int
 config_versions(struct session *s)
 {
 	json_t *list = config_store_list(s->cs), *m;
+	struct cli_table *table;
 	char err[1024];
 	int cur = 0;
 	size_t i;
@@ -382,8 +384,12 @@ config_versions(struct session *s)
 		json_decref(list);
 		return EXIT_OK;
 	}
-	printf("%-3s %-7s %-27s %-13s %-8s %s\n", "", _("VERSION"), _("TIME"),
-	    _("KIND"), _("AUDIT"), _("SIGNED BY"));
+	{
+		const char *head[6] = { "", _("VERSION"), _("TIME"), _("KIND"),
+		    _("AUDIT"), _("SIGNED BY") };
+
+		table = cli_table_new(6, head);
+	}
 	json_array_foreach(list, i, m) {
 		int v = (int)json_integer_value(json_object_get(m, "version"));
 		const char *time_ = json_string_value(json_object_get(m,
@@ -391,10 +397,15 @@ config_versions(struct session *s)
 		const char *kind = json_string_value(json_object_get(m, "kind"));
 		const char *error = json_string_value(json_object_get(m,
 		    "error"));
-		char kindbuf[32], who[512], seq[24];
+		char kindbuf[32], who[512], seq[24], num[16];
+		const char *row[6] = { v == cur ? "*" : "", num,
+		    time_ != NULL ? time_ : "?", kindbuf, seq, who };
 
+		snprintf(num, sizeof num, "%d", v);
 		if (error != NULL) {
-			printf("%-3s %-7d %s\n", v == cur ? "*" : "", v, error);
+			const char *bad[6] = { row[0], num, error, "", "", "" };
+
+			cli_table_add(table, bad);
 			continue;
 		}
 		if (kind != NULL && strcmp(kind, "rollback") == 0)
@@ -407,9 +418,10 @@ config_versions(struct session *s)
 		snprintf(seq, sizeof seq, "#%" PRId64, (int64_t)
 		    json_integer_value(json_object_get(m, "audit_seq")));
 		signers_text(m, who, sizeof who);
-		printf("%-3s %-7d %-27s %-13s %-8s %s\n", v == cur ? "*" : "",
-		    v, time_ != NULL ? time_ : "?", kindbuf, seq, who);
+		cli_table_add(table, row);
 	}
+	cli_table_print(table, stdout);
+	cli_table_free(table);
 	printf(_("* the version in use\n"));
 	json_decref(list);
 	return EXIT_OK;

@@ -169,28 +169,6 @@ text_ok(const char *s, size_t max)
 	return true;
 }
 
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
-/* "1a2b:3c4d:5e6f:7081": the start of SHA-256 of the public key. */
-static void
-fingerprint(const unsigned char pk[32], char *buf, size_t len)
-{
-	unsigned char h[32];
-
-	crypto_hash_sha256(h, pk, 32);
-	snprintf(buf, len, "%02x%02x:%02x%02x:%02x%02x:%02x%02x", h[0], h[1],
-	    h[2], h[3], h[4], h[5], h[6], h[7]);
-}
-
 static int
 open_keystore(struct session *s)
 {
@@ -330,7 +308,7 @@ read_new_password(const char *name, char **out)
 		    "was changed\n"));
 		return -1;
 	}
-	if (utf8_chars(a) < KS_MIN_PASSWORD) {
+	if (utf8_count(a) < KS_MIN_PASSWORD) {
 		term_password_free(a);
 		fprintf(stderr, _("jope-smb: a password needs at least %d "
 		    "characters; nothing was changed\n"), KS_MIN_PASSWORD);
@@ -663,7 +641,7 @@ user_add(struct session *s, const char *name)
 	sk = NULL;
 	if (commit(s, "user_add", name) != 0)
 		goto out;
-	fingerprint(nu->public_key, fp, sizeof fp);
+	ed25519_fingerprint(nu->public_key, fp, sizeof fp);
 	printf(_("Added user %s (id %" PRId64 ", %s), key %s.\n"), name, id,
 	    ks_role_name(role), fp);
 	rc = EXIT_OK;
@@ -867,7 +845,7 @@ user_list(struct session *s)
 		char fp[40], when[40] = "", created[40], hex[65];
 		bool locked = u->locked_until_us > now;
 
-		fingerprint(u->public_key, fp, sizeof fp);
+		ed25519_fingerprint(u->public_key, fp, sizeof fp);
 		if (locked)
 			format_rfc3339_us(u->locked_until_us, when, sizeof when);
 		format_rfc3339_us(u->created_us, created, sizeof created);

@@ -692,15 +692,6 @@ take_lock(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
-/* Who runs this engine, for the audit trail: the login name. */
-static const char *
-os_user(void)
-{
-	const char *u = getenv("USER");
-
-	return u != NULL && *u != '\0' ? u : "?";
-}
-
 static void
 audit_system(struct engine *e, const char *kind, json_t *payload)
 {
@@ -733,14 +724,14 @@ audit_start(struct engine *e)
 	if (old[0] != '\0' && strcmp(old, PACKAGE_VERSION) != 0)
 		audit_system(e, "SystemUpgraded", json_pack("{s:s,s:s,s:s}",
 		    "old_version", old, "new_version", PACKAGE_VERSION,
-		    "operator", os_user()));
+		    "operator", login_name()));
 	if (strcmp(old, PACKAGE_VERSION) != 0 &&
 	    (fp = fopen(path, "w")) != NULL) {
 		fprintf(fp, "%s\n", PACKAGE_VERSION);
 		fclose(fp);
 	}
 	audit_system(e, "console_start", json_pack("{s:s,s:s,s:s,s:I}",
-	    "version", PACKAGE_VERSION, "mode", e->mode, "operator", os_user(),
+	    "version", PACKAGE_VERSION, "mode", e->mode, "operator", login_name(),
 	    "pid", (json_int_t)getpid()));
 }
 
@@ -861,7 +852,7 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	}
 	if (open_spool_options(e, err, errlen) != 0 ||
 	    (e->key = console_key_load(e->state_dir, err, errlen)) == NULL ||
-	    config_boot_finish(&boot, e->spool, e->key, os_user(), err,
+	    config_boot_finish(&boot, e->spool, e->key, login_name(), err,
 	    errlen) != 0) {
 		config_boot_end(&boot);
 		log_close();
@@ -954,7 +945,7 @@ engine_stop(struct engine *e)
 	driver_free(e->drv);
 	publish(e);
 	audit_system(e, "console_stop", json_pack("{s:s,s:s,s:I}", "mode",
-	    e->mode, "operator", os_user(), "pid", (json_int_t)getpid()));
+	    e->mode, "operator", login_name(), "pid", (json_int_t)getpid()));
 	log_event(LOG_INFO, "engine_stop", "{s:I,s:I,s:I}",
 	    "ticks", (json_int_t)st.ticks,
 	    "coalesced", (json_int_t)st.coalesced,

@@ -639,3 +639,13 @@ ed25519_public_pem(const unsigned char pk[32])
 	    b64, tail);
 	return pem;
 }
+
+void
+ed25519_fingerprint(const unsigned char pk[32], char *buf, size_t len)
+{
+	unsigned char h[32];
+
+	crypto_hash_sha256(h, pk, 32);
+	snprintf(buf, len, "%02x%02x:%02x%02x:%02x%02x:%02x%02x", h[0], h[1],
+	    h[2], h[3], h[4], h[5], h[6], h[7]);
+}

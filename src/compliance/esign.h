@@ -115,4 +115,7 @@ int esig_meaning_parse(const char *name, enum esig_meaning *m);
  */
 char *ed25519_public_pem(const unsigned char pk[32]);
 
+/* "1a2b:3c4d:5e6f:7081": the start of SHA-256 of a public key, for people. */
+void ed25519_fingerprint(const unsigned char pk[32], char *buf, size_t len);
+
 #endif

@@ -126,3 +126,22 @@ make_dirs(const char *path, unsigned mode)
 		return -1;
 	return 0;
 }
+
+size_t
+utf8_count(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+const char *
+login_name(void)
+{
+	const char *u = getenv("USER");
+
+	return u != NULL && *u != '\0' ? u : "?";
+}

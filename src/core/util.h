@@ -30,4 +30,9 @@ int64_t disk_free_bytes(const char *path);
 /* mkdir -p with mode; 0 on success or when it already exists. */
 int make_dirs(const char *path, unsigned mode);
 
+/* Characters (code points) of a UTF-8 string: its bytes that start one. */
+size_t utf8_count(const char *s);
+/* Who runs this process, for the audit trail: $USER, else "?". */
+const char *login_name(void);
+
 #endif

@@ -135,7 +135,8 @@ tui_pass "sam signs second: $SETPOINT written, the table shows $v"
 
 # --- the audit screen -------------------------------------------------
 tui_keys F7
-tui_wait_text 50 "write_setpoint" || tui_fail "F7 shows no write_setpoint event"
+# The kind column, not a login's "for=write_setpoint" summary.
+tui_wait_text 50 "│ write_setpoint" || tui_fail "F7 shows no write_setpoint event"
 tui_wait_text 50 "Chain: intact" || tui_fail "the audit screen shows no intact chain"
 screen=$(tui_capture)
 printf '%s\n' "$screen" | grep -qF "signed: olga (performed), sam" ||
@@ -173,7 +174,7 @@ tui_keys C-u
 tui_keys -l "user:sam"
 tui_keys Enter
 tui_wait_text 30 "Filter: user:sam" || tui_fail "no user filter"
-tui_capture | grep -qF "write_setpoint" || tui_fail "user:sam does not keep the event sam signed"
+tui_capture | grep -qF "│ write_setpoint" || tui_fail "user:sam does not keep the event sam signed"
 tui_keys Escape
 tui_keys F3
 tui_wait_text 30 "Device / point" || tui_fail "F3 does not go back to the devices"
