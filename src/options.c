@@ -63,7 +63,7 @@ options_usage(FILE *fp)
 	    "  db status       the historian's schema version and migrations\n"
 	    "  db migrate      apply the pending historian migrations\n"
 	    "  db down N --yes roll the historian schema back to version N\n"
-	    "                  (drops the newer tables and their data)\n"
+	    "                  (signed; drops the newer tables and their data)\n"
 	    "  user add NAME --full-name=TEXT --role=ROLE [--bootstrap]\n"
 	    "                  add a user (ROLE: operator, supervisor, qa, admin);\n"
 	    "                  --bootstrap makes the first admin\n"
