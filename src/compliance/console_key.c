@@ -122,20 +122,29 @@ write_key(const char *state_dir, const char *path, struct console_key *k,
 	char *hex = sodium_malloc(HEX_LEN + 2);
 	int fd = -1, rc = -1;
 
-	snprintf(tmp, n, "%s.new", path);
+	/* A name of its own: two first starts at once never share a file. */
+	n += 8;
+	tmp = xrealloc(tmp, n);
+	snprintf(tmp, n, "%s.XXXXXX", path);
 	if (hex == NULL)
 		goto out;
 	crypto_sign_keypair(k->pk, k->sk);
 	sodium_bin2hex(hex, HEX_LEN + 1, k->sk, crypto_sign_SECRETKEYBYTES);
 	hex[HEX_LEN] = '\n';
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0 || fchmod(fd, 0600) != 0 ||
-	    write(fd, hex, HEX_LEN + 1) != HEX_LEN + 1 || fsync(fd) != 0 ||
-	    close(fd) != 0) {
+	    write(fd, hex, HEX_LEN + 1) != HEX_LEN + 1 || fsync(fd) != 0) {
 		snprintf(err, errlen, _("%s: cannot write the console key: %s"),
 		    tmp, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp);
+		}
+		goto out;
+	}
+	if (close(fd) != 0) {
+		snprintf(err, errlen, _("%s: cannot write the console key: %s"),
+		    tmp, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -132,8 +132,14 @@ signing_sign(const struct signing_env *env, enum approval_action a,
 		goto out;
 	why = keystore_unlock(ks, user, password, now_us(), env->max_failures,
 	    env->lockout_us, &sk, err, sizeof err);
-	if (keystore_save(ks, err, sizeof err) != 0 && why == KS_OK) {
-		str_copy(msg, err, msglen);
+	/*
+	 * Whatever the password was: when the counter cannot be saved, the
+	 * lock-out would not hold, and a different answer for a right
+	 * password would tell a guesser so.
+	 */
+	if (keystore_save(ks, err, sizeof err) != 0) {
+		snprintf(msg, msglen, _("the keystore cannot be saved (%s); "
+		    "no signature is possible now"), err);
 		goto out;
 	}
 	if (why != KS_OK) {

@@ -167,6 +167,13 @@ struct uploader {
 	size_t *offs;                   /* where each row starts in buf */
 	size_t nrows, rows_cap;
 	int64_t min_ts, max_ts;
+	/*
+	 * A mark the spool refused to clear (busy, full): while it stands no
+	 * new upload of its stream may begin, or a later batch would move the
+	 * high-water mark past records that were never sent.
+	 */
+	struct spool_upload stuck[SPOOL_NSTREAMS];
+	bool has_stuck[SPOOL_NSTREAMS];
 	char err[512];
 };
 
@@ -487,6 +494,19 @@ set_error(struct uploader *u)
 	u->hs.last_error_us = now_us();
 }
 
+/* Clear the mark of up, or remember it to clear before the next begin. */
+static void
+clear_mark(struct uploader *u, const struct spool_upload *up)
+{
+	if (spool_upload_abort(u->sp, up) == 0)
+		return;
+	u->stuck[up->stream] = *up;
+	u->has_stuck[up->stream] = true;
+	log_event(LOG_ERROR, "spool_mark_stuck", "{s:s,s:I,s:s}", "stream",
+	    spool_stream_name(up->stream), "tx", (json_int_t)up->tx, "error",
+	    spool_last_error(u->sp));
+}
+
 /*
  * One upload transaction of stream d: the rows uploaded (including rows
  * recovered), 0 when none waited, -1 when the historian failed (the
@@ -506,6 +526,13 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 	PGresult *r;
 	int rc;
 
+	if (u->has_stuck[d->stream]) {
+		if (spool_upload_abort(u->sp, &u->stuck[d->stream]) != 0) {
+			str_copy(u->err, spool_last_error(u->sp), sizeof u->err);
+			return -2;
+		}
+		u->has_stuck[d->stream] = false;
+	}
 	rc = spool_upload_begin(u->sp, d->stream, batch > 0 ? batch : 1, &up);
 	if (rc <= 0) {
 		if (rc < 0)
@@ -516,13 +543,14 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 	u->nrows = 0;
 	if (spool_upload_each(u->sp, &up, encode_one, &ectx) != 0) {
 		str_copy(u->err, spool_last_error(u->sp), sizeof u->err);
-		spool_upload_abort(u->sp, &up);
+		clear_mark(u, &up);
 		return -2;
 	}
 	copybin_finish(&u->buf);
 	if (u->nrows == 0) {
 		/* Purged meanwhile: nothing to send. */
-		spool_upload_commit(u->sp, &up);
+		if (spool_upload_commit(u->sp, &up) != 0)
+			clear_mark(u, &up);
 		return 0;
 	}
 	if (d->stream == SPOOL_SAMPLES && ensure_months(u) != 0)
@@ -572,10 +600,16 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 
 committed:
 	/* Committed: from here on the records are the historian's. */
-	if (spool_upload_commit(u->sp, &up) != 0)
+	if (spool_upload_commit(u->sp, &up) != 0) {
+		/*
+		 * Unmarked, the records are marked again by the next upload
+		 * and recognised below the high-water mark: deleted, not sent.
+		 */
 		log_event(LOG_WARN, "spool_upload_commit_failed", "{s:s,s:I,s:s}",
 		    "stream", d->name, "tx", (json_int_t)up.tx, "error",
 		    spool_last_error(u->sp));
+		clear_mark(u, &up);
+	}
 	if (k > 0) {
 		u->hs.recovered_rows += k;
 		log_event(LOG_INFO, "upload_recovered", "{s:s,s:I,s:I,s:I,s:I}",
@@ -601,7 +635,7 @@ committed:
 	return (int64_t)u->nrows;
 
 fail:
-	spool_upload_abort(u->sp, &up);
+	clear_mark(u, &up);
 	log_event(LOG_WARN, "upload_failed", "{s:s,s:I,s:I,s:s}", "stream",
 	    d->name, "tx", (json_int_t)up.tx, "rows", (json_int_t)up.rows,
 	    "error", u->err);

@@ -79,10 +79,21 @@ spool_audit_move_base(struct spool *sp, int64_t seq)
 	sqlite3_stmt *st = prepare(sp, "SELECT hash FROM audit_log"
 	    " WHERE seq = ?1");
 	unsigned char hash[32];
+	int64_t base;
 	int found = 0;
 
 	if (st == NULL)
 		return -1;
+	/* A late commit of an older range never moves the base back. */
+	if (read_end(sp, "audit_base_seq", "audit_base_hash", &base,
+	    hash) != 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (seq <= base) {
+		sqlite3_finalize(st);
+		return 0;
+	}
 	sqlite3_bind_int64(st, 1, seq);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
 		memcpy(hash, sqlite3_column_blob(st, 0), 32);
