@@ -148,7 +148,8 @@ done
 tui_pass "quinn signs: version 2 in use (config_applied), versions lists sam, quinn"
 
 tui_keys F7
-tui_wait_text 50 "config_apply" || tui_fail "F7 shows no config_apply event"
+# The kind column, not a login's "for=config_apply" summary.
+tui_wait_text 100 "│ config_apply" || tui_fail "F7 shows no config_apply event"
 tui_capture | grep -F "config_apply" | grep -qF "version 1 → 2" ||
     tui_fail "the config_apply row does not say version 1 → 2"
 tui_keys Home Enter

@@ -48,7 +48,8 @@ tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
 tmux -L "$TUI_SOCK" resize-window -x 160 -y 30 >/dev/null 2>&1 ||
     tui_fail "cannot resize the tmux window"
 tui_wait_text 150 "Historian: down, retry in" || tui_fail "the status bar does not say the historian is down"
-tui_capture | grep -q "Spool: [0-9]* rows waiting, oldest" || tui_fail "no backlog with its age"
+tui_wait_text 100 " rows waiting, oldest " || tui_fail "no backlog with its age"
+tui_capture | grep -q "Spool: [0-9]* rows waiting, oldest" || tui_fail "no backlog count"
 tui_pass "historian down: the status bar says so, the next try, and the backlog with its age"
 
 pg_start_again
