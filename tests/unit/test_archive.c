@@ -38,6 +38,7 @@
 
 #include "compliance/archive.h"
 #include "core/util.h"
+#include "tests/unit/tmpdir.h"
 
 #define PASS	"correct horse battery"
 #define HDR_LEN	128
@@ -50,15 +51,6 @@ struct fixture {
 	char dest[128];		/* where it is extracted */
 	unsigned char pk[32], sk[64];
 };
-
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	chmod(name, 0700);
-	return remove(name);
-}
 
 static int
 setup(void **state)
@@ -82,7 +74,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -54,6 +54,7 @@
 #include "compliance/esign.h"
 #include "core/util.h"
 #include "store/spool.h"
+#include "tests/unit/tmpdir.h"
 
 #define TRAIL	20
 #define TS0	INT64_C(1795244400123456)	/* 2026-11-21T07:00:00.123456Z */
@@ -75,16 +76,6 @@ struct result {
 	char why[512];
 	int64_t checked, user_signatures;
 };
-
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(name);
-}
 
 static const char *const user_names[NUSERS + 1] = { "", "alice", "bob" };
 static const char *const full_names[NUSERS + 1] = { "", "Alice Chen",
@@ -195,7 +186,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	console_key_free(f->key);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

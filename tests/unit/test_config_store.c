@@ -44,6 +44,7 @@
 #include "compliance/config_store.h"
 #include "config/config.h"
 #include "core/util.h"
+#include "tests/unit/tmpdir.h"
 
 #define APP1	"{\"site\": \"Test\", \"console_id\": \"c1\"}\n"
 #define DEV1	"{\"connectors\": [], \"devices\": [], \"points\": []}\n"
@@ -55,16 +56,6 @@ struct fixture {
 	char cfg[96];
 	struct config_store *cs;
 };
-
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(name);
-}
 
 static int
 setup(void **state)
@@ -95,7 +86,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	config_store_close(f->cs);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -37,6 +37,7 @@
 #include "compliance/approval.h"
 #include "compliance/esign.h"
 #include "core/util.h"
+#include "tests/unit/tmpdir.h"
 
 #define TS0	INT64_C(1795244400123456)	/* 2026-11-21T07:00:00.123456Z */
 
@@ -452,16 +453,6 @@ test_pem(void **state)
 	free(pem);
 }
 
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(name);
-}
-
 static void
 write_file(const char *path, const void *data, size_t n)
 {
@@ -513,7 +504,7 @@ test_openssl_verifies(void **state)
 	assert_int_equal(openssl_verify(dir, "msg"), 0);
 	assert_int_not_equal(openssl_verify(dir, "msg.bad"), 0);
 
-	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 	free(msg);
 	free(pem);
 }

@@ -39,6 +39,7 @@
 
 #include "compliance/keystore.h"
 #include "core/util.h"
+#include "tests/unit/tmpdir.h"
 
 #define T0		INT64_C(1763701268123456)	/* 2025-11-21T05:01:08Z */
 #define MINUTE		INT64_C(60000000)
@@ -52,16 +53,6 @@ struct fixture {
 	char dir[64];
 	char path[128];
 };
-
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(name);
-}
 
 static int
 setup(void **state)
@@ -85,7 +76,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

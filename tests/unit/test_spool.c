@@ -43,6 +43,7 @@
 
 #include "core/util.h"
 #include "store/spool.h"
+#include "tests/unit/tmpdir.h"
 
 #define TS0		INT64_C(1763701268123456)	/* 2025-11-21T05:01:08.123456Z */
 #define KILL_AFTER	60	/* acknowledged puts before the SIGKILL */
@@ -54,16 +55,6 @@ struct fixture {
 	char dir[64];
 	char path[128];
 };
-
-static int
-remove_entry(const char *name, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(name);
-}
 
 static int
 setup(void **state)
@@ -87,7 +78,7 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
