@@ -138,6 +138,45 @@ print_historian(json_t *h)
 	    int_of(h, "schema_version"), int_of(h, "schema_wanted"));
 }
 
+static double
+real_of(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static void
+print_inference(json_t *in)
+{
+	const char *state = str_or(in, "state", "unknown");
+	json_t *lat = json_object_get(in, "latency_ms");
+
+	printf(_("Inference:  %s"), link_text(state, false));
+	if (*str_or(in, "endpoint", "") != '\0')
+		printf(" (%s)", str_or(in, "endpoint", ""));
+	putchar('\n');
+	if (strcmp(state, "not_configured") == 0)
+		return;
+	printf(_("  model:      %s %s, server %s, last heartbeat %s\n"),
+	    str_or(in, "model", "?"), str_or(in, "model_version", ""),
+	    *str_or(in, "server", "") ? str_or(in, "server", "") : "-",
+	    str_or(in, "last_heartbeat", _("never")));
+	printf(_("  latency:    p50 %.2f ms, p95 %.2f ms, p99 %.2f ms over "
+	    "%lld predict(s) (target p95 %.1f ms)\n"), real_of(lat, "p50"),
+	    real_of(lat, "p95"), real_of(lat, "p99"), int_of(lat, "n"),
+	    real_of(lat, "target_p95"));
+	printf(_("  requests:   %lld, predictions %lld, timeouts %lld, "
+	    "rejected %lld, server errors %lld, socket rebuilt %lld time(s)"
+	    "\n"), int_of(in, "requests"), int_of(in, "predictions"),
+	    int_of(in, "timeouts"), int_of(in, "rejected"),
+	    int_of(in, "server_errors"), int_of(in, "rebuilds"));
+	if (int_of(in, "queue_dropped") > 0)
+		printf(_("  not predicted: %lld spectrum(s), the queue was "
+		    "full\n"), int_of(in, "queue_dropped"));
+	if (*str_or(in, "last_error", "") != '\0')
+		printf(_("  last error: %s (%s)\n"), str_or(in, "last_error", ""),
+		    str_or(in, "last_error_at", "?"));
+}
+
 static void
 print_text(json_t *st, bool running, double age_s, long pid,
     const char *only)
@@ -161,8 +200,7 @@ print_text(json_t *st, bool running, double age_s, long pid,
 	print_spool(spool, free_gib, json_is_true(json_object_get(st,
 	    "disk_low")));
 	print_historian(json_object_get(st, "historian"));
-	printf(_("Inference:  %s\n"), link_text(str_or(st, "inference",
-	    "unknown"), false));
+	print_inference(json_object_get(st, "inference"));
 	printf(_("Collected:  %lld sample(s), %lld error(s) since start\n"),
 	    (long long)json_integer_value(json_object_get(st,
 	    "samples_total")),

@@ -54,6 +54,7 @@
 #include "engine_audit.h"
 #include "engine_sign.h"
 #include "historian/uploader.h"
+#include "inference/client.h"
 #include "store/spool.h"
 
 #define HOUSEKEEPING_MS 1000
@@ -74,6 +75,7 @@ struct engine {
 	int lock_fd;
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
+	struct infer_client *infer;     /* NULL: no inference configured */
 	struct console_key *key;        /* seals the audit trail */
 	struct audit_watch *audit;      /* checks it, publishes it (UI) */
 	struct config_store *store;     /* the applied versions */
@@ -319,6 +321,41 @@ note_config_dir(struct engine *e, const char *status, bool applied)
  * new executor inherits every line's guard interval and every device's
  * HardError (rules 5 and 7 hold across it).
  */
+/* The inference client for app, NULL when none is configured or it fails. */
+static struct infer_client *
+start_inference(struct engine *e, const struct app_config *app)
+{
+	struct infer_client *c;
+	char err[256];
+
+	if (app->inference_endpoint[0] == '\0') {
+		state_set_inference(e->state, LINK_NOT_CONFIGURED, NULL, NULL);
+		return NULL;
+	}
+	c = infer_client_start(app, e->spool, e->state, err, sizeof err);
+	if (c == NULL) {
+		log_event(LOG_ERROR, "inference_start_failed", "{s:s}",
+		    "error", err);
+		state_set_inference(e->state, LINK_DOWN, NULL, NULL);
+	}
+	return c;
+}
+
+static bool
+inference_changed(const struct app_config *a, const struct app_config *b)
+{
+	const struct inference_config *x = &a->inference, *y = &b->inference;
+
+	return strcmp(a->inference_endpoint, b->inference_endpoint) != 0 ||
+	    strcmp(a->console_id, b->console_id) != 0 ||
+	    strcmp(x->model, y->model) != 0 ||
+	    x->timeout_ms != y->timeout_ms ||
+	    x->heartbeat_ms != y->heartbeat_ms ||
+	    x->target_p95_ms != y->target_p95_ms ||
+	    x->latency_window != y->latency_window ||
+	    x->queue_max != y->queue_max;
+}
+
 static void
 reload_config(struct engine *e)
 {
@@ -365,6 +402,11 @@ reload_config(struct engine *e)
 	free(spool);
 
 	stop_collection(e, &st);
+	if (inference_changed(&e->m->app, &m->app)) {
+		/* No spectrum can arrive while collection is stopped. */
+		infer_client_stop(e->infer);
+		e->infer = start_inference(e, &m->app);
+	}
 	old = e->ex;
 	e->loaded = xrealloc(e->loaded, (e->nloaded + 1) * sizeof *e->loaded);
 	e->loaded[e->nloaded++] = m;
@@ -396,8 +438,11 @@ engine_spectrum(void *ctx, size_t device, size_t spectrum,
 	const struct spectrum *sp = &e->m->spectra[spectrum];
 
 	if (err == NULL && spool_put_spectrum(e->spool, sp->id, ts_us, pixels,
-	    n, NULL) == 0)
+	    n, NULL) == 0) {
+		/* Durable first; the predicts follow (never blocks). */
+		infer_client_submit(e->infer, sp->id, ts_us, pixels, n, NULL);
 		return;
+	}
 	struct spool_error rec = {
 	    .device_id = e->m->devices[device].id, .point_id = sp->id,
 	    .code = err ? (int)err->code : COLLECT_IO,
@@ -446,6 +491,18 @@ run_command(struct engine *e, const struct command *c)
 		/* R: and what applying the config dir would change, now. */
 		engine_review_answer(&e->review, e->store, e->version,
 		    e->config_dir, e->state, c->id);
+		return;
+	}
+	if (c->kind == CMD_REPREDICT) {
+		if (e->infer == NULL)
+			state_set_command_result(e->state, false, _("Inference "
+			    "is not configured (app.json inference.endpoint)"));
+		else if (!infer_client_repredict(e->infer))
+			state_set_command_result(e->state, false, _("No "
+			    "spectrum has been read yet"));
+		else
+			state_set_command_result(e->state, true, _("Re-predict "
+			    "of the latest spectrum asked"));
 		return;
 	}
 	/* Signed commands run only once their signatures are recorded. */
@@ -887,6 +944,8 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	if (strcmp(e->mode, "console") == 0)
 		e->audit = audit_watch_start(e->spool, e->key, e->state_dir,
 		    e->state);
+	/* Before collection: spectra go to it from the first read on. */
+	e->infer = start_inference(e, &e->m->app);
 	start_collection(e, NULL, NULL);
 	if (e->m->app.historian_conninfo[0] != '\0') {
 		struct uploader_keys keys = { .have_console_key = true };
@@ -939,6 +998,8 @@ engine_stop(struct engine *e)
 	/* Collection has stopped; an upload in flight is abandoned. */
 	uploader_stop(e->uploader);
 	e->uploader = NULL;
+	infer_client_stop(e->infer);
+	e->infer = NULL;
 	state_set_scheduler(e->state, st.ticks, st.coalesced, st.missed);
 	executor_free(e->ex);
 	e->ex = NULL;

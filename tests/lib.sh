@@ -50,6 +50,11 @@ copy_config() {
     jq --argjson off "$3" \
         '.connectors |= map(if .port then .port += $off else . end)' \
         "$1/devices.json" > "$2/devices.json"
+    # The inference endpoint's port moves with the others.
+    jq --argjson off "$3" \
+        'if .inference.endpoint then .inference.endpoint |=
+            sub(":(?<p>[0-9]+)$"; ":\((.p | tonumber) + $off)") else . end' \
+        "$1/app.json" > "$2/app.json"
 }
 
 # start_sim CONFIG_DIR [ARGS...]: start the simulator and wait until every

@@ -25,7 +25,8 @@
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help (the keys of the screen shown)
- *	F3, F7          the device table, the audit trail
+ *	F3, F6, F7      the device table, the inference trends, the
+ *	                audit trail
  *	R               re-read the version in use (CMD_RELOAD_CONFIG) and
  *	                compare the config dir with it; when they differ,
  *	                the engine's answer opens the "Apply configuration"
@@ -99,7 +100,7 @@ static int sig_wfd = -1;
 static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
-enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_COUNT };
+enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS, SCREEN_COUNT };
 
 struct app {
 	const struct ui_config *cfg;
@@ -139,12 +140,14 @@ static const struct fkey main_keys[] = {
 	{ "w", N_("Write"), 6, SCREEN_KEY_WRITE },
 	{ "c", N_("Clock"), 5, SCREEN_KEY_CLOCK },
 	{ "p", N_("Plan"), 4, SCREEN_KEY_PLAN },
+	{ "p", N_("Re-predict"), 6, SCREEN_KEY_REPREDICT },
 	{ "Enter", N_("Detail"), 6, SCREEN_KEY_DETAIL },
 	{ "/", N_("Filter"), 5, SCREEN_KEY_FILTER },
 	{ "Esc", N_("Clear"), 4, SCREEN_KEY_CLEAR },
 	{ "Esc", N_("Close"), 6, SCREEN_KEY_CLOSE },
 	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
 	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
+	{ "F6", N_("Trends"), 3, SCREEN_KEY_TO_TRENDS },
 	{ "F7", N_("Audit"), 3, SCREEN_KEY_TO_AUDIT },
 	{ "R", N_("Apply config"), 8, SCREEN_KEY_APPLY },
 	{ "R", N_("Reload"), 2, SCREEN_KEY_RELOAD },
@@ -507,6 +510,35 @@ draw_config_review(struct bar *b, const struct snapshot *s)
 	}
 }
 
+/*
+ * Inference: off when not configured; the state, and while the link is
+ * not down the p95 round trip; degraded and down in the historian's
+ * colours.
+ */
+static void
+draw_inference(struct bar *b, const struct app_config *app,
+    const struct snapshot *s)
+{
+	enum link_state inf = app->inference_endpoint[0] == '\0' ?
+	    LINK_NOT_CONFIGURED : s->inference;
+	char t1[192], t2[192];
+
+	snprintf(t2, sizeof t2, _("Inference: %s"),
+	    inf == LINK_NOT_CONFIGURED ? _("off") : link_label(inf));
+	if (inf != LINK_NOT_CONFIGURED && inf != LINK_DOWN &&
+	    s->infer.latency_n > 0)
+		/* TRANSLATORS: link state, p95 round trip in ms. */
+		snprintf(t1, sizeof t1, _("Inference: %s p95 %.1f ms"),
+		    link_label(inf), s->infer.p95_ms);
+	else
+		snprintf(t1, sizeof t1, _("Inference: %s"), link_label(inf));
+	bar_add(b, 2, t1, t2);
+	if (inf == LINK_DEGRADED)
+		bar_role(b, ROLE_WARN);
+	else if (inf == LINK_DOWN)
+		bar_role(b, ROLE_BAD);
+}
+
 static void
 draw_status(struct app *a, const struct rect *r, int64_t now)
 {
@@ -516,18 +548,13 @@ draw_status(struct app *a, const struct rect *r, int64_t now)
 	char t1[192], t2[192], num[32], age[32];
 	long long backlog = (long long)(s->spool.rows[SPOOL_SAMPLES] +
 	    s->spool.rows[SPOOL_ERRORS] + s->spool.rows[SPOOL_SPECTRA]);
-	enum link_state inf = app->inference_endpoint[0] == '\0' ?
-	    LINK_NOT_CONFIGURED : s->inference;
 
 	if (r->h <= 0)
 		return;
 	memset(&b, 0, sizeof b);
 	draw_text(stdscr, r->y, r->x, r->w, theme_attr(ROLE_STATUS),
 	    ALIGN_LEFT, "");
-	snprintf(t1, sizeof t1, _("Inference: %s"), link_label(inf));
-	snprintf(t2, sizeof t2, _("Inference: %s"),
-	    inf == LINK_NOT_CONFIGURED ? _("off") : link_label(inf));
-	bar_add(&b, 2, t1, t2);
+	draw_inference(&b, app, s);
 	draw_historian(&b, app, s, now);
 	format_bytes(num, sizeof num, disk_free(a, now));
 	snprintf(t1, sizeof t1, _("Disk free: %s"), num);
@@ -574,6 +601,15 @@ view_init(struct app *a, struct view *v, int64_t now)
 	v->cmdq = a->cfg->cmdq;
 	v->now_us = now;
 	v->area = lo.body;
+}
+
+/* The keys of the other screens than cur. */
+static unsigned
+screen_to_keys(int cur)
+{
+	return (cur != SCREEN_DEVICES ? SCREEN_KEY_TO_DEVICES : 0) |
+	    (cur != SCREEN_TRENDS ? SCREEN_KEY_TO_TRENDS : 0) |
+	    (cur != SCREEN_AUDIT ? SCREEN_KEY_TO_AUDIT : 0);
 }
 
 /*
@@ -651,8 +687,7 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 		}
 		view_init(a, &v, now);
 		have = a->screen->keys(a->screen, &v);
-		have |= a->cur == SCREEN_AUDIT ? SCREEN_KEY_TO_DEVICES :
-		    SCREEN_KEY_TO_AUDIT;
+		have |= screen_to_keys(a->cur);
 		have |= a->snap.config_review != NULL ? SCREEN_KEY_APPLY :
 		    SCREEN_KEY_RELOAD;
 		break;
@@ -964,9 +999,13 @@ app_key(struct app *a, int ch)
 	case '?':
 		dialog_open_help(&a->dialog, a->cur == SCREEN_AUDIT,
 		    a->snap.config_review != NULL);
+		a->dialog.help_trends = a->cur == SCREEN_TRENDS;
 		return;
 	case KEY_F(3):
 		screen_switch(a, SCREEN_DEVICES);
+		return;
+	case KEY_F(6):
+		screen_switch(a, SCREEN_TRENDS);
 		return;
 	case KEY_F(7):
 		screen_switch(a, SCREEN_AUDIT);
@@ -1151,6 +1190,7 @@ ui_run(const struct ui_config *cfg)
 	}
 	a.screens[SCREEN_DEVICES] = screen_devices_new(cfg->model);
 	a.screens[SCREEN_AUDIT] = screen_audit_new();
+	a.screens[SCREEN_TRENDS] = screen_trends_new();
 	a.screen = a.screens[SCREEN_DEVICES];
 	state_drain_wake(cfg->state);
 	state_copy(cfg->state, &a.snap);

@@ -59,6 +59,7 @@ static const struct help_row help_rows[] = {
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },
 	{ N_("p"), N_("Show the read plan of the selected device") },
+	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
 
@@ -71,6 +72,14 @@ static const struct help_row help_audit_rows[] = {
 	{ N_("/"), N_("Filter: kind:WORD user:WORD, or any word") },
 	{ N_("Esc"), N_("Clear the filter; close the detail") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
+};
+
+/* The trends screen's keys. */
+static const struct help_row help_trends_rows[] = {
+	{ N_("p"), N_("Re-predict the latest spectrum now") },
+	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
 
 static const struct help_row help_common_rows[] = {
@@ -589,13 +598,17 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 {
 	const char *footer = _("Press any key to close.");
 	const struct help_row *rows[ARRAY_LEN(help_rows) +
-	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_common_rows)];
+	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_trends_rows) +
+	    ARRAY_LEN(help_common_rows)];
 	struct rect r;
 	int kw = 0, dw = 0, iw, n = 0;
 
 	if (d->help_audit)
 		for (size_t i = 0; i < ARRAY_LEN(help_audit_rows); i++)
 			rows[n++] = &help_audit_rows[i];
+	else if (d->help_trends)
+		for (size_t i = 0; i < ARRAY_LEN(help_trends_rows); i++)
+			rows[n++] = &help_trends_rows[i];
 	else
 		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
 			rows[n++] = &help_rows[i];
@@ -615,7 +628,8 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	if (text_width(footer) > iw)
 		iw = text_width(footer);
 	r = dialog_box(win, screen, n + 2, iw, d->help_audit ?
-	    _("Keys of the audit trail") : _("Keys"));
+	    _("Keys of the audit trail") : d->help_trends ?
+	    _("Keys of the trends screen") : _("Keys"));
 	for (int i = 0; i < n && i + 1 < r.h - 1; i++) {
 		int y = r.y + 1 + i, dx = r.x + 2 + kw + 2;
 

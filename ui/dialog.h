@@ -84,6 +84,7 @@ struct dialog {
 	enum pointval_error error;      /* of the last Enter; OK: none */
 	double value;           /* DIALOG_WRITE_CONFIRM: what is written */
 	bool help_audit;        /* DIALOG_HELP: the audit screen's keys */
+	bool help_trends;       /* DIALOG_HELP: the trends screen's keys */
 	bool help_apply;        /* DIALOG_HELP: R applies the config dir */
 	/* DIALOG_APPLY: what is shown (a reference) and what signing needs
 	   of it, copied so that it outlives the reference. */

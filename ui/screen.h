@@ -65,7 +65,9 @@ enum {
 	SCREEN_KEY_SCROLL = 1 << 10,    /* Up/Down: scroll the detail */
 	/* Set by the app, not the screens: what R does now. */
 	SCREEN_KEY_APPLY = 1 << 11,     /* R: the config dir differs */
-	SCREEN_KEY_RELOAD = 1 << 12     /* R: it holds the version in use */
+	SCREEN_KEY_RELOAD = 1 << 12,    /* R: it holds the version in use */
+	SCREEN_KEY_REPREDICT = 1 << 13, /* p: re-predict the spectrum */
+	SCREEN_KEY_TO_TRENDS = 1 << 14  /* F6: the trends screen (app) */
 };
 
 struct screen {
@@ -87,5 +89,7 @@ struct screen {
 struct screen *screen_devices_new(const struct model *m);
 /* The audit trail: recent events, a filter, an event's signatures. */
 struct screen *screen_audit_new(void);
+/* The inference link: the latest spectrum, the outputs' trends. */
+struct screen *screen_trends_new(void);
 
 #endif

@@ -26,7 +26,9 @@ enum collect_code {
 	COLLECT_IO = 6,                 /* connection reset, closed mid-reply */
 	COLLECT_BAD_VALUE = 7,          /* value not a number (NaN, inf) */
 	COLLECT_CANCELLED = 8,          /* task cancelled (HardError, shutdown) */
-	COLLECT_HARD_ERROR = 9          /* device in HardError */
+	COLLECT_HARD_ERROR = 9,         /* device in HardError */
+	COLLECT_REMOTE_ERROR = 10       /* the inference host answered with an
+	                                   error (detail 0, text says which) */
 };
 
 struct collect_error {

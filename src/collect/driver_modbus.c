@@ -52,6 +52,7 @@ collect_code_name(enum collect_code code)
 	case COLLECT_BAD_VALUE: return "bad_value";
 	case COLLECT_CANCELLED: return "cancelled";
 	case COLLECT_HARD_ERROR: return "hard_error";
+	case COLLECT_REMOTE_ERROR: return "remote_error";
 	}
 	return "unknown";
 }

@@ -233,14 +233,32 @@ get_ref(const struct ctx *c, json_t *obj, const char *path, const char *key,
 static void
 check_inference(const struct ctx *c, json_t *root, struct app_config *app)
 {
-	static const char *const keys[] = { "endpoint", NULL };
+	static const char *const keys[] = { "endpoint", "model", "timeout_ms",
+	    "heartbeat_ms", "target_p95_ms", "latency_window", "queue_max",
+	    NULL };
+	struct inference_config *ic = &app->inference;
 	char path[PATH_LEN], epath[PATH_LEN];
 	json_t *o = cfg_get_typed(c, root, "$", "inference", OPT, W_OBJECT, path);
 	const char *e = app->inference_endpoint;
+	long long n;
+	double d;
 
 	if (o == NULL)
 		return;
 	cfg_check_keys(c, o, path, keys);
+	cfg_get_string(c, o, path, "model", OPT | NONEMPTY, ic->model,
+	    sizeof(ic->model));
+	if (cfg_get_int(c, o, path, "timeout_ms", OPT, 10, 60000, &n) == 1)
+		ic->timeout_ms = n;
+	if (cfg_get_int(c, o, path, "heartbeat_ms", OPT, 100, 3600000, &n) == 1)
+		ic->heartbeat_ms = n;
+	if (cfg_get_number(c, o, path, "target_p95_ms", OPT, 0.01, 60000,
+	    &d) == 1)
+		ic->target_p95_ms = d;
+	if (cfg_get_int(c, o, path, "latency_window", OPT, 10, 100000, &n) == 1)
+		ic->latency_window = (int)n;
+	if (cfg_get_int(c, o, path, "queue_max", OPT, 1, 1000, &n) == 1)
+		ic->queue_max = (int)n;
 	if (cfg_get_string(c, o, path, "endpoint", OPT, app->inference_endpoint,
 	    sizeof(app->inference_endpoint)) != 1 || *e == '\0')
 		return;
@@ -418,6 +436,12 @@ set_app_defaults(struct app_config *app)
 {
 	str_copy(app->theme, "dark", sizeof(app->theme));
 	str_copy(app->storage_path, "spool.db", sizeof(app->storage_path));
+	str_copy(app->inference.model, "smb-pls", sizeof app->inference.model);
+	app->inference.timeout_ms = 200;
+	app->inference.heartbeat_ms = 2000;
+	app->inference.target_p95_ms = 20.0;
+	app->inference.latency_window = 1000;
+	app->inference.queue_max = 16;
 	app->historian.batch_rows = 20000;
 	app->historian.retry_min_ms = 1000;
 	app->historian.retry_max_ms = 60000;

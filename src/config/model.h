@@ -155,6 +155,16 @@ struct historian_config {
 	int retention_years;        /* samples kept in the historian */
 };
 
+/* app.json "inference": the link to the inference host (inference/). */
+struct inference_config {
+	char model[MODEL_ID_MAX];   /* model asked for predictions */
+	int64_t timeout_ms;         /* a reply later than this is lost */
+	int64_t heartbeat_ms;       /* heartbeat interval */
+	double target_p95_ms;       /* p95 above it: degraded */
+	int latency_window;         /* round trips in the percentiles */
+	int queue_max;              /* spectra waiting for a predict */
+};
+
 /* app.json "storage": the spool. */
 struct storage_config {
 	bool sync_full;             /* "durability": "full" (default) or "normal" */
@@ -179,6 +189,7 @@ struct app_config {
 	char historian_conninfo[MODEL_TEXT_MAX];  /* "" = local store only */
 	char storage_path[MODEL_TEXT_MAX];        /* spool file; relative to state dir */
 	struct historian_config historian;
+	struct inference_config inference;
 	struct storage_config storage;
 	struct compliance_config compliance;
 	struct approval_policy signatures;  /* who signs what (4-eyes) */

@@ -36,9 +36,10 @@ enum command_kind {
 	CMD_WRITE_POINT,        /* write value to a writable point (signed) */
 	CMD_SIGN_CANCELLED,     /* the signing of command `cancelled` was
 	                           abandoned: audit it, nothing else */
-	CMD_CONFIG_APPLY        /* make the config dir a new configuration
+	CMD_CONFIG_APPLY,       /* make the config dir a new configuration
 	                           version (signed): only while it still
 	                           differs as `review` says */
+	CMD_REPREDICT           /* re-predict the latest spectrum (inference) */
 };
 
 #define COMMAND_SIGNERS_MAX 2

@@ -73,6 +73,7 @@ state_free(struct state *st)
 	free(st->cur.devices);
 	free(st->cur.points);
 	audit_list_release(st->cur.audit);
+	infer_view_release(st->cur.infer_view);
 	config_review_release(st->cur.config_review);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -321,6 +322,25 @@ audit_list_release(const struct audit_list *l)
 }
 
 void
+state_set_inference(struct state *st, enum link_state link,
+    const struct infer_status *status, struct infer_view *view)
+{
+	const struct infer_view *old = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	st->cur.inference = link;
+	if (status != NULL)
+		st->cur.infer = *status;
+	if (view != NULL) {
+		old = st->cur.infer_view;
+		st->cur.infer_view = view;
+	}
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+	infer_view_release(old);
+}
+
+void
 state_set_audit(struct state *st, struct audit_list *list,
     const struct audit_status *status)
 {
@@ -431,6 +451,7 @@ state_copy(struct state *st, struct snapshot *snap)
 	struct point_state *pts = snap->points;
 	const struct audit_list *old = snap->audit;
 	const struct config_review *old_review = snap->config_review;
+	const struct infer_view *old_view = snap->infer_view;
 
 	pthread_mutex_lock(&st->lock);
 	/* Sized exactly: after a reload the model may have more entries. */
@@ -443,9 +464,11 @@ state_copy(struct state *st, struct snapshot *snap)
 	memcpy(pts, st->cur.points, st->cur.npoints * sizeof *pts);
 	audit_list_acquire(snap->audit);
 	config_review_acquire(snap->config_review);
+	infer_view_acquire(snap->infer_view);
 	pthread_mutex_unlock(&st->lock);
 	audit_list_release(old);
 	config_review_release(old_review);
+	infer_view_release(old_view);
 	snap->devices = devs;
 	snap->points = pts;
 }
@@ -468,6 +491,7 @@ snapshot_free(struct snapshot *snap)
 	free(snap->points);
 	audit_list_release(snap->audit);
 	config_review_release(snap->config_review);
+	infer_view_release(snap->infer_view);
 	memset(snap, 0, sizeof *snap);
 }
 
@@ -524,6 +548,37 @@ historian_to_json(const struct snapshot *snap)
 	    "schema_wanted", h->schema_wanted);
 }
 
+static json_t *
+inference_to_json(const struct snapshot *snap)
+{
+	const struct infer_status *s = &snap->infer;
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:o,s:o,s:{s:f,s:f,s:f,"
+	    "s:f,s:I,s:I,s:f},s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}",
+	    "state", link_state_name(snap->inference),
+	    "endpoint", s->endpoint,
+	    "server", s->server,
+	    "model", s->model,
+	    "model_version", s->model_version,
+	    "uptime_s", s->uptime_s,
+	    "last_heartbeat", time_or_null(s->last_heartbeat_us),
+	    "last_prediction", time_or_null(s->last_prediction_us),
+	    "latency_ms", "p50", s->p50_ms, "p95", s->p95_ms, "p99", s->p99_ms,
+	    "max", s->max_ms, "n", (json_int_t)s->latency_n,
+	    "window", (json_int_t)s->latency_window,
+	    "target_p95", s->target_p95_ms,
+	    "requests", (json_int_t)s->requests,
+	    "predictions", (json_int_t)s->predictions,
+	    "timeouts", (json_int_t)s->timeouts,
+	    "late_replies", (json_int_t)s->late_replies,
+	    "rejected", (json_int_t)s->rejected,
+	    "server_errors", (json_int_t)s->server_errors,
+	    "rebuilds", (json_int_t)s->rebuilds,
+	    "queue_dropped", (json_int_t)s->queue_dropped,
+	    "last_error", s->last_error,
+	    "last_error_at", time_or_null(s->last_error_us));
+}
+
 char *
 snapshot_to_json(const struct snapshot *snap, const char *mode,
     const char *spool_path)
@@ -563,7 +618,7 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 		    "quality", p->quality,
 		    "ts", time_or_null(p->ts_us)));
 	}
-	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:o,s:I,s:b,s:o,s:s,s:I,"
+	root = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:o,s:I,s:b,s:o,s:o,s:I,"
 	    "s:I,s:{s:I,s:I,s:I},s:o,s:o}",
 	    "site", m->app.site,
 	    "console_id", m->app.console_id,
@@ -575,7 +630,7 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 	    "disk_free_bytes", (json_int_t)snap->disk_free_bytes,
 	    "disk_low", snap->disk_low,
 	    "historian", historian_to_json(snap),
-	    "inference", link_state_name(snap->inference),
+	    "inference", inference_to_json(snap),
 	    "samples_total", (json_int_t)snap->samples_total,
 	    "errors_total", (json_int_t)snap->errors_total,
 	    "scheduler", "ticks", (json_int_t)snap->ticks,

@@ -17,6 +17,7 @@
 
 #include "collect/executor.h"
 #include "config/model.h"
+#include "core/infer_view.h"
 #include "store/spool.h"
 
 struct point_state {
@@ -167,6 +168,8 @@ struct snapshot {
 	const struct config_review *config_review;
 	uint64_t reload_done_id;        /* the last CMD_RELOAD_CONFIG done,
 	                                   with config_review up to date */
+	struct infer_status infer;      /* the inference link (infer_view.h) */
+	const struct infer_view *infer_view;    /* NULL before any spectrum */
 };
 
 struct state;
@@ -218,6 +221,12 @@ void state_set_audit(struct state *st, struct audit_list *list,
 void state_set_config_review(struct state *st, struct config_review *r);
 /* CMD_RELOAD_CONFIG id is done, and config_review compared afresh. */
 void state_set_reload_done(struct state *st, uint64_t id);
+/*
+ * Publish the inference link: link state and figures, and (when view is
+ * not NULL) a new view, whose reference the state takes.
+ */
+void state_set_inference(struct state *st, enum link_state link,
+    const struct infer_status *status, struct infer_view *view);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 

@@ -74,12 +74,13 @@ static void
 encode_sample(struct copybin *b, const struct spool_record *r,
     int32_t source_id)
 {
-	copybin_row(b, 7);
+	copybin_row(b, 8);
 	copybin_timestamptz(b, r->ts_us);
 	copybin_text(b, r->point_id);
 	copybin_float8(b, r->value);
 	copybin_int2(b, (int16_t)r->quality);
 	copybin_text(b, r->batch_id);
+	copybin_text(b, r->tag);
 	copybin_int4(b, source_id);
 	copybin_int8(b, r->seq);
 }
@@ -131,8 +132,8 @@ encode_audit(struct copybin *b, const struct spool_record *r,
 
 static const struct stream_def streams[] = {
 	{ SPOOL_SAMPLES, "samples",
-	  "COPY samples (time, point_id, value, quality, batch_id, source_id,"
-	  " seq) FROM STDIN WITH (FORMAT binary)", 1, encode_sample },
+	  "COPY samples (time, point_id, value, quality, batch_id, tag,"
+	  " source_id, seq) FROM STDIN WITH (FORMAT binary)", 1, encode_sample },
 	{ SPOOL_ERRORS, "errors",
 	  "COPY collection_errors (time, device_id, point_id, code, detail,"
 	  " description, source_id, seq) FROM STDIN WITH (FORMAT binary)", 1,

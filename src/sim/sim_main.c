@@ -9,8 +9,16 @@
  * on purpose, so tests of the console's error handling run against real
  * sockets and ttys.
  *
- * Faults live in two tables, one entry per connector and one per device.
- * The --fault options build the base tables once.  A control file (--control)
+ * With an inference endpoint (--inference, or app.json's when it is a
+ * loopback one) it also serves the inference protocol over ZeroMQ with the
+ * linear model of --model (inference_server.c, in a thread of its own), so
+ * that the console's predictions track the concentrations the simulated
+ * spectra were made from.  The reserved name "inference" stands for that
+ * server in --fault, --only and the control file, and SIGUSR2 restarts it.
+ *
+ * Faults live in two tables, one entry per connector and one per device,
+ * plus the inference server's.  The --fault options build the base tables
+ * once.  A control file (--control)
  * is read at start, on SIGUSR1, and when the once-a-second tick finds that
  * its modification time, size or inode changed; each reading starts over
  * from the base tables and applies the file's lines in order, and only a
@@ -19,7 +27,8 @@
  * removing it) returns to the command line's.
  *
  * This file is the command line and the messages only: the plant lives in
- * plant.c, the Modbus loop in modbus_server.c, and neither prints.
+ * plant.c, the Modbus loop in modbus_server.c, the inference host in
+ * inference_server.c, and none of them prints.
  * Exit status: 0 after a requested stop, 1 on a configuration or run-time
  * error (port in use...), 2 on a command-line error.
  */
@@ -38,11 +47,18 @@
 #include "core/i18n.h"
 #include "core/util.h"
 #include "sim/fault.h"
+#include "sim/inference_server.h"
 #include "sim/modbus_server.h"
 #include "sim/plant.h"
+#include "sim/pls_model.h"
 
 #define EXIT_USAGE 2
 #define SPEC_MAX 256                /* one --fault or control line */
+#define INFERENCE_NAME "inference"  /* reserved in --fault, --only */
+#define MODEL_FILE "inference-model.json"   /* default, in the config dir */
+#define PATH_MAX_LEN 4096
+
+enum { OPT_NO_INFERENCE = 256 };
 
 struct options {
 	const char *dir;
@@ -53,12 +69,18 @@ struct options {
 	const char **faults;        /* --fault, each NAME:SPEC */
 	size_t nfaults;
 	uint64_t seed;
+	const char *inference;      /* --inference ENDPOINT */
+	const char *model;          /* --model FILE */
+	int no_inference;
+	int only_inference;         /* --only inference */
 };
 
-/* Both fault tables: one entry per connector, one per device. */
+/* The fault tables: one entry per connector, one per device, and the
+ * inference server's. */
 struct faults {
 	struct sim_fault *conn;
 	struct sim_fault *dev;
+	struct sim_fault inference;
 };
 
 /* The control file and what the last reading saw of it. */
@@ -66,6 +88,7 @@ struct control {
 	const char *path;
 	const struct model *model;
 	struct server *srv;
+	struct inference_server *inf;   /* NULL: not serving inference */
 	const struct faults *base;  /* from --fault */
 	int seen;                   /* stat succeeded last time */
 	struct stat st;
@@ -73,13 +96,18 @@ struct control {
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
+/* SIGUSR2 restarts it; only the main thread takes that signal. */
+static struct inference_server *volatile restart_target;
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		reload_requested = 1;
-	else
+	else if (sig == SIGUSR2) {
+		if (restart_target != NULL)
+			inference_server_restart(restart_target);
+	} else
 		stop_requested = 1;
 }
 
@@ -90,21 +118,32 @@ usage(FILE *fp)
 	    "Serve the devices of DIR/devices.json as a simulated plant: TCP "
 	    "connectors\n"
 	    "on 127.0.0.1, RTU connectors on a pseudo-terminal linked at their "
-	    "serial path.\n"
+	    "serial path;\n"
+	    "and the inference protocol (ZeroMQ) on a loopback endpoint.\n"
 	    "\n"
 	    "  -c, --config DIR        configuration directory (app.json, "
 	    "devices.json)\n"
-	    "  -o, --only CONNECTOR    serve only this connector (repeatable)\n"
+	    "  -o, --only NAME         serve only this connector, or "
+	    "\"inference\" (repeatable)\n"
 	    "  -f, --fault NAME:FAULT  misbehave on purpose (repeatable); NAME "
-	    "is a connector\n"
-	    "                          or a device id\n"
+	    "is a connector,\n"
+	    "                          a device id or \"inference\"\n"
 	    "  -C, --control FILE      read more faults from FILE (NAME:FAULT "
 	    "or NAME:clear\n"
 	    "                          a line), again on SIGUSR1 or when it "
 	    "changes\n"
+	    "  -i, --inference ENDPOINT\n"
+	    "                          serve inference at ENDPOINT: "
+	    "tcp://127.0.0.1:PORT,\n"
+	    "                          tcp://[::1]:PORT, tcp://localhost:PORT "
+	    "or ipc://PATH\n"
+	    "                          (default: app.json's inference.endpoint "
+	    "if loopback)\n"
+	    "  -m, --model FILE        inference model (default: DIR/"
+	    "inference-model.json)\n"
+	    "      --no-inference      do not serve inference\n"
 	    "  -s, --seed N            seed of the simulated noise (default 1)\n"
-	    "  -r, --ready-file PATH   create PATH once every connector is "
-	    "served\n"
+	    "  -r, --ready-file PATH   create PATH once everything is served\n"
 	    "  -h, --help              show this help and exit\n"
 	    "  -V, --version           show the version and exit\n"
 	    "\n"
@@ -112,16 +151,21 @@ usage(FILE *fp)
 	    "  refuse                  connector only: do not listen / no serial "
 	    "path\n"
 	    "  garbage                 answer with random bytes (RTU: a bad "
-	    "CRC)\n"
+	    "CRC;\n"
+	    "                          inference: a reply no decoder accepts)\n"
 	    "  close                   send half of each reply, then close (TCP)\n"
 	    "  drop                    do not answer at all\n"
 	    "  mismatch                answer with a wrong transaction id (RTU: "
-	    "unit id)\n"
+	    "unit id;\n"
+	    "                          inference: request id)\n"
 	    "  exception=CODE          answer every request with exception "
 	    "CODE (1-11)\n"
 	    "  slow=MS                 delay each reply by MS milliseconds\n"
 	    "  late=MS                 delay each reply by MS milliseconds but "
 	    "read on\n"
+	    "The inference server takes garbage, drop, mismatch, slow and late; "
+	    "SIGUSR2\n"
+	    "restarts it (300 ms off the air, then a new server id).\n"
 	    "\n"
 	    "Every device also serves its clock in holding registers "
 	    "9000..9003 (writable),\n"
@@ -156,6 +200,9 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "only", required_argument, NULL, 'o' },
 		{ "fault", required_argument, NULL, 'f' },
 		{ "control", required_argument, NULL, 'C' },
+		{ "inference", required_argument, NULL, 'i' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "no-inference", no_argument, NULL, OPT_NO_INFERENCE },
 		{ "seed", required_argument, NULL, 's' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -167,7 +214,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->seed = 1;
 	o->only = xcalloc((size_t)argc, sizeof *o->only);
 	o->faults = xcalloc((size_t)argc, sizeof *o->faults);
-	while ((ch = getopt_long(argc, argv, "c:o:f:C:s:r:hV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:o:f:C:i:m:s:r:hV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -175,12 +222,23 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'o':
 			o->only[o->nonly++] = optarg;
+			if (strcmp(optarg, INFERENCE_NAME) == 0)
+				o->only_inference = 1;
 			break;
 		case 'f':
 			o->faults[o->nfaults++] = optarg;
 			break;
 		case 'C':
 			o->control = optarg;
+			break;
+		case 'i':
+			o->inference = optarg;
+			break;
+		case 'm':
+			o->model = optarg;
+			break;
+		case OPT_NO_INFERENCE:
+			o->no_inference = 1;
 			break;
 		case 's':
 			if (parse_seed(optarg, &o->seed) != 0) {
@@ -214,6 +272,18 @@ parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return EXIT_USAGE + 1;
 	}
+	if (o->inference != NULL && o->no_inference) {
+		fprintf(stderr, _("jope-smb-sim: --inference and --no-inference "
+		    "exclude each other\n"));
+		return EXIT_USAGE + 1;
+	}
+	if (o->inference != NULL &&
+	    !inference_endpoint_is_loopback(o->inference)) {
+		fprintf(stderr, _("jope-smb-sim: --inference %s: the simulator "
+		    "serves only tcp://127.0.0.1:PORT, tcp://[::1]:PORT, "
+		    "tcp://localhost:PORT or ipc://PATH\n"), o->inference);
+		return EXIT_USAGE + 1;
+	}
 	return 0;
 }
 
@@ -227,6 +297,8 @@ select_connectors(const struct model *m, const struct options *o,
 	for (size_t k = 0; k < o->nonly; k++) {
 		long c = model_find_connector(m, o->only[k]);
 
+		if (c < 0 && strcmp(o->only[k], INFERENCE_NAME) == 0)
+			continue;       /* the inference server */
 		if (c < 0) {
 			fprintf(stderr, _("jope-smb-sim: --only: no connector "
 			    "named %s\n"), o->only[k]);
@@ -242,6 +314,7 @@ faults_init(struct faults *f, const struct model *m)
 {
 	f->conn = xcalloc(m->nconnectors + 1, sizeof *f->conn);
 	f->dev = xcalloc(m->ndevices + 1, sizeof *f->dev);
+	memset(&f->inference, 0, sizeof f->inference);
 }
 
 static void
@@ -250,6 +323,7 @@ faults_copy(struct faults *dst, const struct faults *src,
 {
 	memcpy(dst->conn, src->conn, m->nconnectors * sizeof *dst->conn);
 	memcpy(dst->dev, src->dev, m->ndevices * sizeof *dst->dev);
+	dst->inference = src->inference;
 }
 
 static void
@@ -260,9 +334,63 @@ faults_free(struct faults *f)
 }
 
 /*
+ * The inference server's part of apply_spec(): words is "clear" or
+ * "FAULT[+FAULT...]", of the faults that mean something for a ZeroMQ
+ * server (no refuse, close or exception).
+ */
+static int
+apply_inference_spec(const struct model *m, const char *where, char *words,
+    struct sim_fault *target)
+{
+	struct sim_fault merged;
+	char *word, *save = NULL;
+
+	if (model_find_connector(m, INFERENCE_NAME) >= 0 ||
+	    model_find_device(m, INFERENCE_NAME) >= 0)
+		fprintf(stderr, _("jope-smb-sim: %s: \"inference\" names the "
+		    "inference server; the connector or device of that name "
+		    "cannot be given faults\n"), where);
+	if (strcmp(words, "clear") == 0) {
+		memset(target, 0, sizeof *target);
+		return 0;
+	}
+	merged = *target;
+	for (word = strtok_r(words, "+", &save); word != NULL;
+	    word = strtok_r(NULL, "+", &save)) {
+		struct sim_fault one;
+		int rc;
+
+		memset(&one, 0, sizeof one);
+		if (fault_parse(word, &one) == -1) {
+			fprintf(stderr, _("jope-smb-sim: %s: unknown fault %s "
+			    "(inference: garbage, drop, mismatch, slow=MS, "
+			    "late=MS)\n"), where, word);
+			return -1;
+		}
+		if (one.refuse || one.mode == FAULT_CLOSE ||
+		    one.mode == FAULT_EXCEPTION) {
+			fprintf(stderr, _("jope-smb-sim: %s: %s makes no sense "
+			    "for the inference server (garbage, drop, mismatch, "
+			    "slow=MS, late=MS)\n"), where, word);
+			return -1;
+		}
+		rc = fault_parse(word, &merged);
+		if (rc != 0) {
+			fprintf(stderr, _("jope-smb-sim: %s: %s conflicts with "
+			    "another fault of %s\n"), where, word,
+			    INFERENCE_NAME);
+			return -1;
+		}
+	}
+	*target = merged;
+	return 0;
+}
+
+/*
  * Apply one "NAME:FAULT[+FAULT...]" or "NAME:clear" to f.  where prefixes
  * the messages ("--fault X:Y", "FILE:LINE").  0, or -1 with the reason
- * printed.  A name that is both a connector and a device is the connector.
+ * printed.  A name that is both a connector and a device is the connector;
+ * "inference" is always the inference server.
  */
 static int
 apply_spec(const struct model *m, const char *where, const char *spec,
@@ -280,6 +408,8 @@ apply_spec(const struct model *m, const char *where, const char *spec,
 	}
 	*word++ = '\0';
 	name = buf;
+	if (strcmp(name, INFERENCE_NAME) == 0)
+		return apply_inference_spec(m, where, word, &f->inference);
 	c = model_find_connector(m, name);
 	d = model_find_device(m, name);
 	if (c < 0 && d < 0) {
@@ -370,6 +500,10 @@ describe_faults(const struct model *m, const struct faults *f)
 			continue;
 		fault_format(&f->dev[d], text, sizeof text);
 		printf(_("device %s: fault %s\n"), m->devices[d].id, text);
+	}
+	if (fault_is_set(&f->inference)) {
+		fault_format(&f->inference, text, sizeof text);
+		printf(_("inference: fault %s\n"), text);
 	}
 }
 
@@ -497,17 +631,21 @@ control_changed(struct control *ctl)
 	return changed;
 }
 
-/* Read the file and, if it is right, make its faults the server's. */
+/* Read the file and, if it is right, make its faults the servers'. */
 static void
 reload_control(struct control *ctl)
 {
 	const struct model *m = ctl->model;
 	struct faults f;
 	size_t failed = 0;
+	int bad;
 
 	faults_init(&f, m);
 	faults_copy(&f, ctl->base, m);
-	if (read_control(ctl, &f) != 0) {
+	bad = read_control(ctl, &f) != 0;
+	if (!bad && ctl->inf != NULL)
+		inference_server_set_fault(ctl->inf, &f.inference);
+	if (bad) {
 		fprintf(stderr, _("jope-smb-sim: %s: not applied, the faults "
 		    "stay as they were\n"), ctl->path);
 	} else if (server_set_faults(ctl->srv, f.conn, f.dev, &failed) != 0) {
@@ -580,6 +718,10 @@ setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* Not blocked: it only pokes the inference thread, from anywhere. */
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* Delivered only inside ppoll(): see server_run(). */
@@ -588,6 +730,109 @@ setup_signals(void)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, NULL);
+}
+
+/* --- the inference server --------------------------------------------- */
+
+/*
+ * Where to serve inference: --inference, else app.json's endpoint when it
+ * is a loopback one and --only does not leave inference out.  *endpoint is
+ * NULL when there is nothing to serve.
+ */
+static void
+choose_endpoint(const struct model *m, const struct options *o,
+    const char **endpoint)
+{
+	const char *e = m->app.inference_endpoint;
+
+	*endpoint = NULL;
+	if (o->no_inference)
+		return;
+	if (o->inference != NULL) {
+		*endpoint = o->inference;
+		return;
+	}
+	if (*e == '\0' || (o->nonly > 0 && !o->only_inference))
+		return;
+	if (!inference_endpoint_is_loopback(e)) {
+		printf(_("inference: not serving %s (app.json): the simulator "
+		    "serves only loopback endpoints; see --inference\n"), e);
+		return;
+	}
+	*endpoint = e;
+}
+
+static struct pls_model *
+load_model(const struct options *o)
+{
+	char path[PATH_MAX_LEN], err[1024];
+	struct pls_model *model;
+
+	if (o->model != NULL)
+		str_copy(path, o->model, sizeof path);
+	else
+		snprintf(path, sizeof path, "%s/%s", o->dir, MODEL_FILE);
+	if (pls_model_load(path, &model, err, sizeof err) != 0) {
+		fprintf(stderr, _("jope-smb-sim: inference model: %s\n"), err);
+		return NULL;
+	}
+	return model;
+}
+
+/* Called from the inference thread during a restart (SIGUSR2). */
+static void
+inference_notify(void *arg, enum inference_server_event ev,
+    const char *endpoint, const char *id, int err)
+{
+	(void)arg;
+	switch (ev) {
+	case INFER_SERVER_DOWN:
+		printf(_("inference: restarting, %s closed\n"), endpoint);
+		break;
+	case INFER_SERVER_UP:
+		printf(_("inference: listening again on %s (server %s)\n"),
+		    endpoint, id);
+		break;
+	case INFER_SERVER_BIND_FAILED:
+		fprintf(stderr, _("jope-smb-sim: inference: cannot bind %s "
+		    "again: %s; retrying\n"), endpoint,
+		    inference_server_strerror(err));
+		break;
+	}
+	fflush(stdout);
+	fflush(stderr);
+}
+
+static struct inference_server *
+start_inference(const struct options *o, const struct pls_model *model,
+    const char *endpoint, const struct sim_fault *fault)
+{
+	struct inference_server *s;
+	char id[INFER_SERVER_ID_MAX], names[INFER_MAX_OUTPUTS * INFER_ID_MAX];
+	size_t used = 0;
+
+	if ((s = inference_server_new(model, endpoint, o->seed)) == NULL) {
+		fprintf(stderr, _("jope-smb-sim: inference: cannot set up "
+		    "ZeroMQ: %s\n"), strerror(errno));
+		return NULL;
+	}
+	inference_server_set_notify(s, inference_notify, NULL);
+	inference_server_set_fault(s, fault);
+	if (inference_server_start(s) != 0) {
+		fprintf(stderr, _("jope-smb-sim: inference: cannot bind %s: "
+		    "%s\n"), endpoint, inference_server_strerror(errno));
+		inference_server_free(s);
+		return NULL;
+	}
+	names[0] = '\0';
+	for (size_t k = 0; k < model->noutputs; k++)
+		used += (size_t)snprintf(names + used, sizeof names - used,
+		    "%s%s", k > 0 ? "," : "", model->outputs[k].name);
+	inference_server_id(s, id, sizeof id);
+	printf(_("inference on %s (model %s %s, %zu pixels, outputs %s; "
+	    "server %s)\n"), endpoint, model->id, model->version,
+	    model->pixels, names, id);
+	return s;
 }
 
 /* The control file's first reading, before anything is served. */
@@ -609,6 +854,9 @@ run(const struct model *m, const struct options *o)
 	struct control ctl;
 	struct plant *plant = NULL;
 	struct server *srv = NULL;
+	struct pls_model *model = NULL;
+	struct inference_server *inf = NULL;
+	const char *endpoint;
 	int status = EXIT_FAILURE;
 
 	faults_init(&base, m);
@@ -627,6 +875,9 @@ run(const struct model *m, const struct options *o)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	choose_endpoint(m, o, &endpoint);
+	if (endpoint != NULL && (model = load_model(o)) == NULL)
+		goto out;
 	if ((plant = plant_new(m, o->seed)) == NULL ||
 	    (srv = server_new(m, plant, o->seed)) == NULL) {
 		fprintf(stderr, _("jope-smb-sim: cannot set up the plant: "
@@ -640,6 +891,13 @@ run(const struct model *m, const struct options *o)
 		server_set_tick(srv, control_tick, &ctl, &reload_requested);
 	if (start_connectors(m, srv, serve, &now) != 0)
 		goto out;
+	if (endpoint != NULL) {
+		if ((inf = start_inference(o, model, endpoint,
+		    &now.inference)) == NULL)
+			goto out;
+		ctl.inf = inf;
+		restart_target = inf;
+	}
 	describe_faults(m, &now);
 	fflush(stdout);
 	if (o->ready_file != NULL && write_ready_file(o->ready_file) != 0) {
@@ -654,6 +912,9 @@ run(const struct model *m, const struct options *o)
 	if (o->ready_file != NULL)
 		unlink(o->ready_file);
 out:
+	restart_target = NULL;
+	inference_server_free(inf);
+	pls_model_free(model);
 	server_free(srv);       /* removes the serial links */
 	plant_free(plant);
 	faults_free(&base);

@@ -266,7 +266,12 @@ static const char *const migrations[] = {
 	");"
 	"INSERT INTO spool_meta (key, value) VALUES"
 	"  ('audit_head_seq', 0), ('audit_head_hash', zeroblob(32)),"
-	"  ('audit_base_seq', 0), ('audit_base_hash', zeroblob(32));"
+	"  ('audit_base_seq', 0), ('audit_base_hash', zeroblob(32));",
+	/*
+	 * 4 -> 5: what produced a derived sample (an inference model's id and
+	 * version); NULL for a measured value.
+	 */
+	"ALTER TABLE samples ADD COLUMN tag TEXT;"
 };
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))
@@ -280,8 +285,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_INS_SAMPLE] =
-	    "INSERT INTO samples (point_id, value, quality, ts_us, batch_id)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "INSERT INTO samples (point_id, value, quality, ts_us, batch_id,"
+	    " tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_INS_ERROR] =
 	    "INSERT INTO collection_errors"
 	    " (device_id, point_id, code, detail, description, ts_us)"
@@ -311,10 +316,10 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	    " pid = excluded.pid, json = excluded.json",
 	[ST_GET_STATE] = "SELECT ts_us, pid, json FROM console_state WHERE id = 1",
 	[ST_EACH_ALL] =
-	    "SELECT point_id, value, quality, ts_us, batch_id FROM samples"
+	    "SELECT point_id, value, quality, ts_us, batch_id, tag FROM samples"
 	    " ORDER BY ts_us, seq",
 	[ST_EACH_POINT] =
-	    "SELECT point_id, value, quality, ts_us, batch_id FROM samples"
+	    "SELECT point_id, value, quality, ts_us, batch_id, tag FROM samples"
 	    " WHERE point_id = ?1 ORDER BY ts_us, seq",
 	[ST_INS_SPECTRUM] =
 	    "INSERT INTO spectra (spectrum_id, ts_us, pixels, data, batch_id)"
@@ -996,7 +1001,8 @@ req_copy(struct put_req *q)
 
 	for (size_t i = 0; i < q->nsamples; i++)
 		size += str_size(q->samples[i].point_id) +
-		    str_size(q->samples[i].batch_id);
+		    str_size(q->samples[i].batch_id) +
+		    str_size(q->samples[i].tag);
 	for (size_t i = 0; i < q->nerrors; i++)
 		size += str_size(q->errors[i].device_id) +
 		    str_size(q->errors[i].point_id) +
@@ -1010,6 +1016,7 @@ req_copy(struct put_req *q)
 		s[i] = q->samples[i];
 		s[i].point_id = str_into(&p, s[i].point_id);
 		s[i].batch_id = str_into(&p, s[i].batch_id);
+		s[i].tag = str_into(&p, s[i].tag);
 	}
 	for (size_t i = 0; i < q->nerrors; i++) {
 		e[i] = q->errors[i];
@@ -1043,6 +1050,10 @@ put_sample(struct spool *sp, struct put_req *q, size_t i)
 		sqlite3_bind_text(st, 5, s->batch_id, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 5);
+	if (s->tag != NULL)
+		sqlite3_bind_text(st, 6, s->tag, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		snprintf(q->err, sizeof q->err,
@@ -1526,6 +1537,7 @@ spool_each_sample(struct spool *sp, const char *point_id,
 		s.quality = (enum quality)sqlite3_column_int(st, 2);
 		s.ts_us = sqlite3_column_int64(st, 3);
 		s.batch_id = (const char *)sqlite3_column_text(st, 4);
+		s.tag = (const char *)sqlite3_column_text(st, 5);
 		if (cb(ctx, &s) != 0) {
 			rc = SQLITE_DONE;
 			break;

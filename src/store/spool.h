@@ -23,6 +23,8 @@ struct spool_sample {
 	enum quality quality;
 	int64_t ts_us;          /* real time, µs since the epoch, UTC */
 	const char *batch_id;   /* NULL when no batch runs */
+	const char *tag;        /* what derived the value (an inference
+	                           model, "id@version"); NULL: measured */
 };
 
 struct spool_error {
@@ -178,6 +180,7 @@ struct spool_record {
 	const char *point_id;           /* also SPOOL_ERRORS, may be NULL there */
 	double value;                   /* NAN when stored as NULL */
 	enum quality quality;
+	const char *tag;                /* NULL when none */
 	/* SPOOL_ERRORS */
 	const char *device_id;
 	int code, detail;

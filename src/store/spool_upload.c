@@ -61,7 +61,7 @@ const char *const spool_upload_sql[ST_COUNT_] = {
 };
 
 /* The columns spool_upload_each() reads, in the order fill_record() wants. */
-#define SAMPLE_COLS	"seq, ts_us, batch_id, point_id, value, quality"
+#define SAMPLE_COLS	"seq, ts_us, batch_id, point_id, value, quality, tag"
 #define ERROR_COLS	"seq, ts_us, NULL, point_id, device_id, code, detail," \
 			" description"
 #define SPECTRUM_COLS	"seq, ts_us, batch_id, spectrum_id, pixels, data"
@@ -209,6 +209,7 @@ fill_record(sqlite3_stmt *st, enum spool_stream s, struct spool_record *r)
 		if (sqlite3_column_type(st, 4) != SQLITE_NULL)
 			r->value = sqlite3_column_double(st, 4);
 		r->quality = (enum quality)sqlite3_column_int(st, 5);
+		r->tag = (const char *)sqlite3_column_text(st, 6);
 		break;
 	case SPOOL_ERRORS:
 		r->point_id = (const char *)sqlite3_column_text(st, 3);

@@ -45,6 +45,9 @@ db migrate >"$T/up1" 2>&1 || { cat "$T/up1"; fail "db migrate"; }
 grep -q "applied  0001 base" "$T/up1" || { cat "$T/up1"; fail "0001 not applied"; }
 grep -q "applied  0002 audit_batches" "$T/up1" || fail "0002 not applied"
 grep -q "applied  0003 audit_keys" "$T/up1" || fail "0003 not applied"
+grep -q "applied  0004 sample_tags" "$T/up1" || fail "0004 not applied"
+[ "$(pg_psql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'samples' AND column_name = 'tag'")" = 1 ] ||
+    fail "samples.tag missing after migrate"
 trail "SELECT payload FROM audit_log WHERE kind = 'schema_migrated'" |
     jq -e '.from == 0 and (.steps | length) >= 3' >/dev/null ||
     fail "the migration is not in the audit trail"
@@ -79,7 +82,7 @@ db down 0 >"$T/down0" 2>&1
 rc=$?
 [ $rc -eq 2 ] || { cat "$T/down0"; fail "db down without --yes: exit $rc (want 2)"; }
 grep -q "add --yes" "$T/down0" || fail "db down does not say how to confirm"
-[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 3 ] ||
+[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 4 ] ||
     fail "db down without --yes changed the schema"
 db down x >/dev/null 2>&1; [ $? -eq 2 ] || fail "db down x: not a usage error"
 pass "db down without --yes refused, nothing changed"
@@ -88,11 +91,11 @@ pass "db down without --yes refused, nothing changed"
 # The same person twice, or input that ends: refused, nothing dropped.
 printf 'ada\nadmin-pass-1\n\nx\nada\nadmin-pass-1\n\nx\n' | db down 1 --yes >"$T/down1" 2>&1
 [ $? -eq 1 ] || { cat "$T/down1"; fail "db down signed twice by ada: not refused"; }
-[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 3 ] ||
+[ "$(pg_psql "SELECT max(version) FROM schema_migrations")" = 4 ] ||
     fail "a refused roll-back changed the schema"
 printf "$SIGN" | db down 1 --yes >"$T/down1" 2>&1 || { cat "$T/down1"; fail "db down 1"; }
 trail "SELECT payload FROM audit_log WHERE kind = 'schema_rollback'" |
-    jq -e '.action.from == 3 and .action.to == 1 and
+    jq -e '.action.from == 4 and .action.to == 1 and
            ([.signatures[].user] == ["ada", "quinn"])' >/dev/null ||
     fail "the roll-back and its two signatures are not in the audit trail"
 [ "$(pg_psql "SELECT to_regclass('audit_events') IS NULL")" = t ] ||

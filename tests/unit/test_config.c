@@ -405,6 +405,8 @@ static const struct app_case app_range_cases[] = {
 	    1, 10, "$.site", "must not be empty" },
 	{ "{'site': 'Plant', 'console_id': 'c-1', 'inference': {'endpoint': 'inference:5555'}}",
 	    1, 66, "$.inference.endpoint", "not a ZeroMQ endpoint (tcp://host:port or ipc://path)" },
+	{ "{'site': 'Plant', 'console_id': 'c-1', 'inference': {'timeout_ms': 5}}",
+	    1, 68, "$.inference.timeout_ms", "5 is out of range (10..60000)" },
 };
 
 static const struct app_case app_enum_cases[] = {
@@ -813,6 +815,10 @@ test_valid_model(void **state)
 	assert_string_equal(m->app.language, "");
 	assert_string_equal(m->app.theme, "dark");
 	assert_string_equal(m->app.inference_endpoint, "");
+	assert_string_equal(m->app.inference.model, "smb-pls");
+	assert_int_equal(m->app.inference.timeout_ms, 200);
+	assert_int_equal(m->app.inference.heartbeat_ms, 2000);
+	assert_int_equal(m->app.inference.latency_window, 1000);
 	assert_string_equal(m->app.historian_conninfo, "");
 	assert_string_equal(m->app.storage_path, "spool.db");
 	assert_int_equal(m->app.executor.keep_alive_ms, 10000);
@@ -1117,7 +1123,9 @@ test_shipped_configs(void **state)
 	assert_string_equal(m->app.site, "Jope Demo Plant");
 	assert_string_equal(m->app.console_id, "console-demo");
 	assert_string_equal(m->app.historian_conninfo, "");
-	assert_string_equal(m->app.inference_endpoint, "");
+	/* The simulator serves the demo's inference host on loopback. */
+	assert_string_equal(m->app.inference_endpoint, "tcp://127.0.0.1:15026");
+	assert_string_equal(m->app.inference.model, "smb-pls");
 	for (k = 0; k < m->ndevices; k++) {
 		const struct connector *c = &m->connectors[m->devices[k].connector];
 		int read = 0;

@@ -486,6 +486,7 @@ struct got {
 		enum quality quality;
 		int64_t ts_us;
 		char batch[32];
+		char tag[32];
 		int has_batch;
 	} s[64];
 };
@@ -502,6 +503,8 @@ collect_cb(void *ctx, const struct spool_sample *s)
 	g->s[g->n].quality = s->quality;
 	g->s[g->n].ts_us = s->ts_us;
 	g->s[g->n].has_batch = s->batch_id != NULL;
+	snprintf(g->s[g->n].tag, sizeof g->s[g->n].tag, "%s",
+	    s->tag != NULL ? s->tag : "(null)");
 	snprintf(g->s[g->n].batch, sizeof g->s[g->n].batch, "%s",
 	    s->batch_id != NULL ? s->batch_id : "");
 	g->n++;
@@ -514,11 +517,12 @@ test_put_and_read_back(void **state)
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample in[] = {
-		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-2025-0042" },
+		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-2025-0042",
+		    NULL },
 		{ "PT-201.pressure", -0.000123456789, QUALITY_UNCERTAIN,
-		    TS0 + 1, NULL },
+		    TS0 + 1, NULL, NULL },
 		{ "RAMAN.conc_a", 1.0e300, QUALITY_BAD, TS0 + 999999,
-		    "B-2025-0042" },
+		    "B-2025-0042", "smb-pls@2026.11.1" },
 	};
 	const struct spool_error errs[] = {
 		{ "pump-1", NULL, 3, 110, "connection refused", TS0 + 5 },
@@ -539,6 +543,8 @@ test_put_and_read_back(void **state)
 		assert_int_equal(g.s[i].has_batch, in[i].batch_id != NULL);
 		if (in[i].batch_id != NULL)
 			assert_string_equal(g.s[i].batch, in[i].batch_id);
+		assert_string_equal(g.s[i].tag,
+		    in[i].tag != NULL ? in[i].tag : "(null)");
 	}
 
 	/* Errors, through a second connection, as `status` would. */
@@ -576,9 +582,9 @@ test_nan_and_infinity(void **state)
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample in[] = {
-		{ "a", NAN, QUALITY_BAD, 1, NULL },
-		{ "a", INFINITY, QUALITY_UNCERTAIN, 2, NULL },
-		{ "a", -INFINITY, QUALITY_UNCERTAIN, 3, NULL },
+		{ "a", NAN, QUALITY_BAD, 1, NULL, NULL },
+		{ "a", INFINITY, QUALITY_UNCERTAIN, 2, NULL, NULL },
+		{ "a", -INFINITY, QUALITY_UNCERTAIN, 3, NULL, NULL },
 	};
 	struct got g = { 0 };
 
@@ -598,11 +604,11 @@ test_order_and_filter(void **state)
 	struct spool *sp = open_ok(f->path);
 	/* Out of order, with ties: ts then insertion order. */
 	const struct spool_sample in[] = {
-		{ "p1", 1, QUALITY_GOOD, TS0 + 30, NULL },
-		{ "p2", 2, QUALITY_GOOD, TS0 + 10, NULL },
-		{ "p1", 3, QUALITY_GOOD, TS0 + 20, NULL },
-		{ "p2", 4, QUALITY_GOOD, TS0 + 20, NULL },
-		{ "p1", 5, QUALITY_GOOD, TS0 + 10, NULL },
+		{ "p1", 1, QUALITY_GOOD, TS0 + 30, NULL, NULL },
+		{ "p2", 2, QUALITY_GOOD, TS0 + 10, NULL, NULL },
+		{ "p1", 3, QUALITY_GOOD, TS0 + 20, NULL, NULL },
+		{ "p2", 4, QUALITY_GOOD, TS0 + 20, NULL, NULL },
+		{ "p1", 5, QUALITY_GOOD, TS0 + 10, NULL, NULL },
 	};
 	const double all[] = { 2, 5, 3, 4, 1 };
 	const double p1[] = { 5, 3, 1 };
@@ -647,8 +653,8 @@ test_counts(void **state)
 	 * of each stream is its oldest, and that is what oldest_us looks at.
 	 */
 	const struct spool_sample s[] = {
-		{ "p", 1, QUALITY_GOOD, TS0 + 50, NULL },
-		{ "p", 2, QUALITY_GOOD, TS0 + 100, NULL },
+		{ "p", 1, QUALITY_GOOD, TS0 + 50, NULL, NULL },
+		{ "p", 2, QUALITY_GOOD, TS0 + 100, NULL, NULL },
 	};
 	const struct spool_error e = { "dev", NULL, 1, 0, "x", TS0 + 7 };
 	const double px[2] = { 1, 2 };
@@ -743,7 +749,7 @@ test_failed_put_changes_nothing(void **state)
 
 	for (size_t i = 0; i < ARRAY_LEN(s); i++)
 		s[i] = (struct spool_sample){ "p", (double)i, QUALITY_GOOD,
-		    TS0 + (int64_t)i, "B" };
+		    TS0 + (int64_t)i, "B", NULL };
 	s[2].point_id = NULL;	/* violates NOT NULL, mid-batch */
 
 	assert_int_equal(spool_put(sp, s, ARRAY_LEN(s), &good, 1), -1);
@@ -786,7 +792,7 @@ test_callback_reentry(void **state)
 {
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
-	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL };
+	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 
 	assert_int_equal(spool_put(sp, &s, 1, NULL, 0), 0);
 	assert_int_equal(spool_each_sample(sp, NULL, reenter_cb, sp), 0);
@@ -802,8 +808,8 @@ test_reopen_keeps_everything(void **state)
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
-		{ "p", 1.5, QUALITY_GOOD, TS0, "B-7" },
-		{ "q", 2.5, QUALITY_BAD, TS0 + 1, NULL },
+		{ "p", 1.5, QUALITY_GOOD, TS0, "B-7", NULL },
+		{ "q", 2.5, QUALITY_BAD, TS0 + 1, NULL, NULL },
 	};
 	const struct spool_error e = { "dev", NULL, 4, 5, "timeout", TS0 - 1 };
 	struct spool_counts c;
@@ -828,7 +834,7 @@ test_reopen_keeps_everything(void **state)
 	assert_int_equal(pid, 99);
 	assert_string_equal(json, "{}");
 	free(json);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 4);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
 	spool_close(sp);
 }
 
@@ -869,7 +875,7 @@ test_migrates_from_v1(void **state)
 	    " VALUES (1, 'P1', 1.0, 0, 1763701268123456);"
 	    "PRAGMA user_version = 1;" APP_ID_SQL);
 	sp = open_ok(f->path);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 4);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
 	assert_int_equal(spool_put_spectrum(sp, "S", TS0, px, 1, NULL), 0);
 	assert_int_equal(counts_of(sp).samples, 1);
 	assert_rows_match(f->path, sp);
@@ -891,7 +897,7 @@ test_migrates_from_v2(void **state)
 	struct recs rc = { 0 };
 	struct got g = { 0 };
 	const struct spool_sample s = { "P9", 9.5, QUALITY_GOOD, TS0 + 9,
-	    NULL };
+	    NULL, NULL };
 	struct spool_counts c;
 	char text[256];
 
@@ -911,7 +917,7 @@ test_migrates_from_v2(void **state)
 	    "PRAGMA user_version = 2;" APP_ID_SQL);
 
 	sp = open_ok(f->path);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 4);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
 	c = counts_of(sp);
 	assert_true(c.rows[SPOOL_SAMPLES] == 3 && c.rows[SPOOL_ERRORS] == 1 &&
 	    c.rows[SPOOL_SPECTRA] == 1);
@@ -968,7 +974,7 @@ test_second_reader(void **state)
 	struct fixture *f = *state;
 	struct spool *writer = open_ok(f->path);
 	struct spool *reader;
-	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL };
+	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 
 	assert_int_equal(spool_put(writer, &s, 1, NULL, 0), 0);
 	reader = open_ok(f->path);
@@ -1007,7 +1013,7 @@ child_put_forever(const char *path, int fd)
 		_exit(2);
 	for (int64_t i = 1; i < INT64_C(1000000000); i++) {
 		struct spool_sample s = { "kill", (double)i, QUALITY_GOOD, i,
-		    NULL };
+		    NULL, NULL };
 
 		if (spool_put(sp, &s, 1, NULL, 0) != 0)
 			_exit(3);
@@ -1102,7 +1108,7 @@ worker_run(void *arg)
 
 			s[k] = (struct spool_sample){ point,
 			    (double)(w->id * 100000 + seq), QUALITY_GOOD,
-			    TS0 + seq, NULL };
+			    TS0 + seq, NULL, NULL };
 		}
 		if (spool_put(w->sp, s, SAMPLES_PER_PUT, NULL, 0) != 0)
 			w->failures++;
@@ -1212,7 +1218,7 @@ test_damaged_spool(void **state)
 {
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
-	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL };
+	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 	unsigned char junk[3000];
 	int fd;
 
@@ -1284,7 +1290,7 @@ static void
 test_file_mode_and_directory(void **state)
 {
 	struct fixture *f = *state;
-	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL };
+	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 	char dir[192], path[256], wal[272];
 	struct spool *sp;
 	mode_t old = umask(0);
@@ -1321,7 +1327,7 @@ put_n(struct spool *sp, const char *point, int64_t ts0, int n)
 	assert_true(n <= (int)ARRAY_LEN(s));
 	for (int i = 0; i < n; i++)
 		s[i] = (struct spool_sample){ point, (double)(ts0 + i),
-		    QUALITY_GOOD, ts0 + i, NULL };
+		    QUALITY_GOOD, ts0 + i, NULL, NULL };
 	assert_int_equal(spool_put(sp, s, (size_t)n, NULL, 0), 0);
 }
 
@@ -1523,8 +1529,8 @@ test_upload_each_records(void **state)
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
-		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-1" },
-		{ "PT-201.pressure", NAN, QUALITY_BAD, TS0 + 1, NULL },
+		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-1", NULL },
+		{ "PT-201.pressure", NAN, QUALITY_BAD, TS0 + 1, NULL, NULL },
 	};
 	const struct spool_error e[] = {
 		{ "pump-1", NULL, 3, 110, NULL, TS0 + 2 },
@@ -1634,7 +1640,7 @@ test_purge_older(void **state)
 	/* Many: in several transactions, one event. */
 	for (int i = 0; i < NOLD; i++)
 		old[i] = (struct spool_sample){ "old", i, QUALITY_GOOD, i + 1,
-		    NULL };
+		    NULL, NULL };
 	assert_int_equal(spool_put(sp, old, NOLD, NULL, 0), 0);
 	assert_true(counts_of(sp).samples == NOLD + 3);
 	assert_int_equal(spool_purge_older(sp, TS0, now + 2, NULL), 0);
@@ -1681,11 +1687,11 @@ test_backlog_by_point(void **state)
 	struct fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
-		{ "p2", 1, QUALITY_GOOD, 5, NULL },
-		{ "p1", 2, QUALITY_GOOD, 30, NULL },
-		{ "p1", 3, QUALITY_BAD, 10, NULL },
-		{ "p3", 4, QUALITY_GOOD, 7, NULL },
-		{ "p1", 5, QUALITY_GOOD, 20, NULL },
+		{ "p2", 1, QUALITY_GOOD, 5, NULL, NULL },
+		{ "p1", 2, QUALITY_GOOD, 30, NULL, NULL },
+		{ "p1", 3, QUALITY_BAD, 10, NULL, NULL },
+		{ "p3", 4, QUALITY_GOOD, 7, NULL, NULL },
+		{ "p1", 5, QUALITY_GOOD, 20, NULL, NULL },
 	};
 	const struct spool_error e = { "dev", "p4", 1, 0, NULL, 1 };
 	struct backlog b = { 0 };
@@ -1763,7 +1769,7 @@ test_full_drops_oldest(void **state)
 		for (int k = 0; k < BATCH; k++)
 			s[k] = (struct spool_sample){ points[k],
 			    (double)(b * BATCH + k), QUALITY_GOOD,
-			    TS0 + b * BATCH + k, "B-2025-0042" };
+			    TS0 + b * BATCH + k, "B-2025-0042", NULL };
 		if (spool_put(sp, s, BATCH, NULL, 0) != 0 && failed++ == 0)
 			print_message("put %d: %s\n", b, spool_last_error(sp));
 	}
@@ -1803,7 +1809,7 @@ test_full_drops_oldest(void **state)
 	assert_non_null(huge);
 	for (int i = 0; i < 20000; i++)
 		huge[i] = (struct spool_sample){ points[i % BATCH], i,
-		    QUALITY_GOOD, TS0 + NB * BATCH + i, NULL };
+		    QUALITY_GOOD, TS0 + NB * BATCH + i, NULL, NULL };
 	assert_int_equal(spool_put(sp, huge, 20000, NULL, 0), -1);
 	assert_non_null(strstr(spool_last_error(sp), "full"));
 	assert_int_equal(raw_query(f->path, "SELECT count(*) FROM samples"
@@ -1832,7 +1838,7 @@ test_options_max_bytes(void **state)
 	assert_non_null(s);
 	for (int i = 0; i < N; i++)
 		s[i] = (struct spool_sample){ "FT-101.flow", i, QUALITY_GOOD,
-		    TS0 + i, NULL };
+		    TS0 + i, NULL, NULL };
 	assert_int_equal(spool_put(sp, s, N, NULL, 0), 0);
 	before = counts_of(sp).file_bytes;
 	assert_true(before > 4 * small.max_bytes);
@@ -1933,7 +1939,7 @@ gc_run(void *arg)
 		for (int k = 0; k < w->nsamples; k++)
 			s[k] = (struct spool_sample){ point,
 			    w->id * 1e6 + i * 1000 + k, QUALITY_GOOD,
-			    TS0 + i * 1000 + k, batch };
+			    TS0 + i * 1000 + k, batch, NULL };
 		if (bad)
 			s[w->nsamples / 2].point_id = NULL;
 		e = (struct spool_error){ device, NULL, 1, i, desc, TS0 + i };
@@ -2197,7 +2203,7 @@ test_purge_while_putting(void **state)
 	assert_non_null(old);
 	for (int i = 0; i < NOLD; i++)
 		old[i] = (struct spool_sample){ "old", i, QUALITY_GOOD, i + 1,
-		    NULL };
+		    NULL, NULL };
 	assert_int_equal(spool_put(sp, old, NOLD, NULL, 0), 0);
 	free(old);
 	gc_start(w, 4, sp, 20, 10, 0);
