@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential autoconf automake autopoint libtool pkg-config gettext
  libncurses-dev libmodbus-dev libpq-dev libzmq3-dev libsodium-dev
  libsqlite3-dev sqlite3 libjansson-dev libcmocka-dev
- postgresql-15 postgresql-client-15 tmux locales clang jq"
+ postgresql-15 postgresql-client-15 tmux locales clang libclang-rt-14-dev jq"
 
 missing=""
 for p in $PACKAGES; do

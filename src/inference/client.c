@@ -13,15 +13,8 @@
  *      predict, a new view;
  *   4. wait on the wake descriptor until the next heartbeat.
  *
- * A request: wait (at most the timeout) for the socket to be writable (with
- * ZMQ_IMMEDIATE it is not until a connection is up, so nothing queues for a
- * dead host), send [empty delimiter, header, pixels?] (the REQ envelope, so
- * any ROUTER server answers it), then wait for the reply until the same
- * deadline.  Whatever does not decode (protocol.h), carries another id or
- * lacks the delimiter is rejected; the request then fails and the socket
- * is rebuilt, as after a timeout: a lazy pirate, whose old socket takes
- * any late reply with it.  ZMQ_MAXMSGSIZE makes libzmq drop an oversized
- * message before it is ever buffered whole.
+ * Each request goes through the link (link.h): a deadline of the timeout,
+ * and a new socket after a timeout or a reply it cannot trust.
  *
  * The wake descriptor (an eventfd) is in every poll, so stopping never
  * waits for a timeout, and submit/repredict never wait for the thread.
@@ -49,10 +42,10 @@
 #include "core/util.h"
 #include "inference/client.h"
 #include "inference/health.h"
+#include "inference/link.h"
 #include "inference/protocol.h"
 
 #define PUBLISH_MS 1000                 /* link figures, at least this often */
-#define MAX_REPLY_FRAMES 4              /* delimiter, header, and spares */
 
 struct job {
 	char spectrum_id[INFER_ID_MAX];
@@ -63,14 +56,6 @@ struct job {
 	bool repredict;                 /* asked by the operator */
 };
 
-enum outcome {
-	REQ_OK,
-	REQ_TIMEOUT,            /* not sent or not answered in time */
-	REQ_REJECTED,           /* a reply we cannot use */
-	REQ_SERVER_ERROR,       /* an error reply */
-	REQ_STOPPED
-};
-
 struct infer_client {
 	struct inference_config cfg;
 	char endpoint[MODEL_TEXT_MAX];
@@ -78,7 +63,7 @@ struct infer_client {
 	struct spool *spool;
 	struct state *state;
 	void *zctx;
-	void *sock;                     /* NULL: to be made */
+	struct infer_link *link;
 	int wake_fd;
 	pthread_t thread;
 	atomic_bool stop;
@@ -90,25 +75,16 @@ struct infer_client {
 	uint64_t queue_dropped;         /* under lock */
 
 	/* The thread's own from here on. */
-	uint64_t next_id;
 	int64_t started_ms, next_heartbeat_ms, next_publish_ms;
 	int64_t last_good_heartbeat_ms, last_problem_ms;
 	enum link_state published;
 	struct latency_window lat;
 	struct infer_status st;
 	struct infer_view *view;        /* the last published, or NULL */
+	uint64_t rejected_here;         /* replies of another model */
 	struct infer_msg req, rep;      /* large: not on the stack */
 	float *rep_pixels;
 };
-
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void
 wake(struct infer_client *c)
@@ -130,255 +106,25 @@ drain_wake(struct infer_client *c)
 	}
 }
 
-/* --- the socket ---------------------------------------------------------- */
-
-static void
-close_socket(struct infer_client *c)
+/* One request on the link; its counters into the published figures. */
+static enum infer_outcome
+request(struct infer_client *c, double *rtt_ms, char *err, size_t errlen)
 {
-	if (c->sock != NULL)
-		zmq_close(c->sock);
-	c->sock = NULL;
-}
+	enum infer_outcome o;
+	const struct infer_link_counters *n;
 
-static int
-open_socket(struct infer_client *c, char *err, size_t errlen)
-{
-	int zero = 0, one = 1, hwm = 4, ivl = 100, ivl_max = 1000;
-	int64_t maxsize = INFER_HEADER_MAX + 4 * (int64_t)INFER_MAX_PIXELS;
-
-	c->sock = zmq_socket(c->zctx, ZMQ_DEALER);
-	if (c->sock == NULL) {
-		snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
-		return -1;
-	}
-	zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
-	zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof one);
-	zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-	zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-	zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
-	zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max,
-	    sizeof ivl_max);
-	zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
-	if (zmq_connect(c->sock, c->endpoint) != 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", c->endpoint,
-		    zmq_strerror(errno));
-		close_socket(c);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-rebuild_socket(struct infer_client *c)
-{
-	char err[256];
-
-	close_socket(c);
-	c->st.rebuilds++;
-	if (open_socket(c, err, sizeof err) != 0)
-		log_event(LOG_ERROR, "inference_socket", "{s:s}", "error", err);
-}
-
-/*
- * Wait until the socket has events (or the wake fd) or the deadline
- * passes.  1 when the socket is ready, 0 at the deadline, -1 stopped.
- */
-static int
-wait_socket(struct infer_client *c, short events, int64_t deadline_us)
-{
-	for (;;) {
-		zmq_pollitem_t items[2] = {
-		    { c->sock, 0, events, 0 },
-		    { NULL, c->wake_fd, ZMQ_POLLIN, 0 } };
-		int64_t left = deadline_us - mono_us();
-		int rc;
-
-		if (atomic_load(&c->stop))
-			return -1;
-		if (left < 0)
-			left = 0;
-		rc = zmq_poll(items, 2, (long)((left + 999) / 1000));
-		if (rc < 0 && errno != EINTR)
-			return 0;
-		if (rc > 0 && (items[1].revents & ZMQ_POLLIN))
-			drain_wake(c);          /* new work: the loop sees it */
-		if (rc > 0 && (items[0].revents & events))
-			return 1;
-		if (mono_us() >= deadline_us)
-			return 0;
-	}
-}
-
-/* Send the message's frames after the empty delimiter; 0 or -1. */
-static int
-send_frames(struct infer_client *c, const struct infer_frame *f, int n)
-{
-	if (zmq_send(c->sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (zmq_send(c->sock, f[i].data, f[i].len,
-		    (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
-			return -1;
-	return 0;
-}
-
-/*
- * Receive one whole multipart message into c->rep.  REQ_OK, or
- * REQ_REJECTED with the reason (a message of too many frames is read to
- * its end and rejected).
- */
-static enum outcome
-recv_reply(struct infer_client *c, char *err, size_t errlen)
-{
-	zmq_msg_t msgs[MAX_REPLY_FRAMES];
-	struct infer_frame frames[MAX_REPLY_FRAMES];
-	size_t n = 0, total = 0;
-	int more = 1;
-	enum outcome out = REQ_OK;
-
-	while (more) {
-		zmq_msg_t m;
-
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&m);
-			snprintf(err, errlen, "reply cut short: %s",
-			    zmq_strerror(errno));
-			out = REQ_REJECTED;
-			break;
-		}
-		more = zmq_msg_more(&m);
-		total++;
-		if (n < MAX_REPLY_FRAMES)
-			msgs[n++] = m;
-		else
-			zmq_msg_close(&m);
-	}
-	if (out == REQ_OK && total > MAX_REPLY_FRAMES) {
-		snprintf(err, errlen, "reply of %zu frames, at most %d "
-		    "expected", total, MAX_REPLY_FRAMES);
-		out = REQ_REJECTED;
-	}
-	if (out == REQ_OK && (n < 2 || zmq_msg_size(&msgs[0]) != 0)) {
-		snprintf(err, errlen, "reply without the empty delimiter "
-		    "frame");
-		out = REQ_REJECTED;
-	}
-	if (out == REQ_OK) {
-		for (size_t i = 1; i < n; i++) {
-			frames[i - 1].data = zmq_msg_data(&msgs[i]);
-			frames[i - 1].len = zmq_msg_size(&msgs[i]);
-		}
-		c->rep.pixels = c->rep_pixels;
-		c->rep.pixels_cap = INFER_MAX_PIXELS;
-		if (infer_decode(frames, n - 1, &c->rep, err, errlen) != 0)
-			out = REQ_REJECTED;
-	}
-	for (size_t i = 0; i < n; i++)
-		zmq_msg_close(&msgs[i]);
-	return out;
-}
-
-/* Whether id is one of ours sent before the outstanding request. */
-static bool
-is_earlier_request(const struct infer_client *c, const char *id)
-{
-	size_t n = strlen(c->id_prefix);
-	char *end;
-	unsigned long long k;
-
-	if (strncmp(id, c->id_prefix, n) != 0 || id[n] != '-')
-		return false;
-	errno = 0;
-	k = strtoull(id + n + 1, &end, 10);
-	return errno == 0 && *end == '\0' && end != id + n + 1 &&
-	    k < c->next_id;
-}
-
-/*
- * One request and its reply within the timeout; *rtt_ms is the round trip
- * of a good reply.  On anything but REQ_OK and REQ_SERVER_ERROR the socket
- * is rebuilt (the lazy pirate).
- */
-static enum outcome
-transact(struct infer_client *c, double *rtt_ms, char *err, size_t errlen)
-{
-	struct infer_frame frames[2];
-	void *bin = NULL;
-	int nframes, rc;
-	int64_t t0 = mono_us();
-	int64_t deadline = t0 + c->cfg.timeout_ms * 1000;
-	enum outcome out;
-
-	snprintf(c->req.id, sizeof c->req.id, "%s-%llu", c->id_prefix,
-	    (unsigned long long)++c->next_id);
-	nframes = infer_encode(&c->req, frames, &bin, err, errlen);
-	if (nframes < 0)
-		return REQ_REJECTED;    /* our own message: a bug, not the link */
-	if (c->sock == NULL)
-		rebuild_socket(c);
-	c->st.requests++;
-	rc = c->sock == NULL ? 0 : wait_socket(c, ZMQ_POLLOUT, deadline);
-	if (rc == 1 && send_frames(c, frames, nframes) != 0) {
-		snprintf(err, errlen, "cannot send to %s: %s", c->endpoint,
-		    zmq_strerror(errno));
-		rc = 0;
-	} else if (rc == 0) {
-		snprintf(err, errlen, "%s not reachable within %lld ms",
-		    c->endpoint, (long long)c->cfg.timeout_ms);
-	}
-	free((void *)frames[0].data);
-	free(bin);
-	if (rc < 0)
-		return REQ_STOPPED;
-	if (rc == 0) {
-		c->st.timeouts++;
-		rebuild_socket(c);
-		return REQ_TIMEOUT;
-	}
-	rc = wait_socket(c, ZMQ_POLLIN, deadline);
-	if (rc < 0)
-		return REQ_STOPPED;
-	if (rc == 0) {
-		snprintf(err, errlen, "no reply within %lld ms",
-		    (long long)c->cfg.timeout_ms);
-		c->st.timeouts++;
-		rebuild_socket(c);
-		return REQ_TIMEOUT;
-	}
-	out = recv_reply(c, err, errlen);
-	if (out == REQ_OK && strcmp(c->rep.id, c->req.id) != 0) {
-		snprintf(err, errlen, "reply to request %s, expected %s",
-		    c->rep.id, c->req.id);
-		if (is_earlier_request(c, c->rep.id))
-			c->st.late_replies++;
-		out = REQ_REJECTED;
-	}
-	if (out == REQ_OK && c->rep.type == INFER_ERROR) {
-		snprintf(err, errlen, "server error %s: %s", c->rep.code,
-		    c->rep.message);
-		c->st.server_errors++;
-		return REQ_SERVER_ERROR;
-	}
-	if (out == REQ_OK) {
-		bool fits = c->req.type == INFER_PREDICT ?
-		    c->rep.type == INFER_PREDICTIONS :
-		    c->rep.type == c->req.type && c->rep.is_reply;
-
-		if (!fits) {
-			snprintf(err, errlen, "%s reply to a %s request",
-			    infer_type_name(c->rep.type),
-			    infer_type_name(c->req.type));
-			out = REQ_REJECTED;
-		}
-	}
-	if (out == REQ_REJECTED) {
-		c->st.rejected++;
-		rebuild_socket(c);
-		return out;
-	}
-	*rtt_ms = (double)(mono_us() - t0) / 1000.0;
-	return REQ_OK;
+	c->rep.pixels = c->rep_pixels;
+	c->rep.pixels_cap = INFER_MAX_PIXELS;
+	o = infer_link_request(c->link, &c->req, &c->rep, rtt_ms, err,
+	    errlen);
+	n = infer_link_counters(c->link);
+	c->st.requests = n->requests;
+	c->st.timeouts = n->timeouts;
+	c->st.late_replies = n->late_replies;
+	c->st.rejected = n->rejected + c->rejected_here;
+	c->st.server_errors = n->server_errors;
+	c->st.rebuilds = n->rebuilds;
+	return o;
 }
 
 /* --- what the thread does -------------------------------------------------- */
@@ -393,13 +139,13 @@ note_problem(struct infer_client *c, const char *what, const char *err)
 }
 
 static void
-store_error(struct infer_client *c, const struct job *j, enum outcome o,
+store_error(struct infer_client *c, const struct job *j, enum infer_outcome o,
     const char *err)
 {
 	struct spool_error rec = {
 	    .device_id = INFER_DEVICE_ID, .point_id = j->spectrum_id,
-	    .code = o == REQ_TIMEOUT ? COLLECT_TIMEOUT :
-	    o == REQ_SERVER_ERROR ? COLLECT_REMOTE_ERROR : COLLECT_MALFORMED,
+	    .code = o == INFER_TIMEOUT ? COLLECT_TIMEOUT :
+	    o == INFER_SERVER_ERROR ? COLLECT_REMOTE_ERROR : COLLECT_MALFORMED,
 	    .description = err, .ts_us = j->ts_us };
 
 	if (spool_put(c->spool, NULL, 0, &rec, 1) != 0)
@@ -468,7 +214,7 @@ do_predict(struct infer_client *c, const struct job *j)
 	struct infer_view *v = infer_view_new(c->view);
 	char err[512] = "";
 	double rtt = 0;
-	enum outcome o;
+	enum infer_outcome o;
 
 	memset(&c->req, 0, sizeof c->req);
 	c->req.type = INFER_PREDICT;
@@ -478,18 +224,19 @@ do_predict(struct infer_client *c, const struct job *j)
 	c->req.pixels = j->pixels;
 	c->req.pixels_cap = c->req.npixels = j->n;
 	infer_view_set_spectrum(v, j->spectrum_id, j->ts_us, j->pixels, j->n);
-	o = transact(c, &rtt, err, sizeof err);
-	if (o == REQ_STOPPED) {
+	o = request(c, &rtt, err, sizeof err);
+	if (o == INFER_STOPPED) {
 		infer_view_release(v);
 		return;
 	}
-	if (o == REQ_OK && strcmp(c->rep.model, c->cfg.model) != 0) {
+	if (o == INFER_OK && strcmp(c->rep.model, c->cfg.model) != 0) {
 		snprintf(err, sizeof err, "predictions of model %s, asked %s",
 		    c->rep.model, c->cfg.model);
+		c->rejected_here++;
 		c->st.rejected++;
-		o = REQ_REJECTED;
+		o = INFER_REJECTED;
 	}
-	if (o == REQ_OK && store_predictions(c, j, v, err, sizeof err) == 0) {
+	if (o == INFER_OK && store_predictions(c, j, v, err, sizeof err) == 0) {
 		latency_add(&c->lat, rtt);
 		c->st.predictions++;
 		c->st.last_prediction_us = clock_real_us(clock_real());
@@ -497,8 +244,8 @@ do_predict(struct infer_client *c, const struct job *j)
 		    sizeof c->st.model_version);
 		v->predicted = true;
 	} else {
-		if (o == REQ_OK)        /* the spool refused: not the link */
-			o = REQ_SERVER_ERROR;
+		if (o == INFER_OK)        /* the spool refused: not the link */
+			o = INFER_SERVER_ERROR;
 		else
 			note_problem(c, j->spectrum_id, err);
 		store_error(c, j, o, err);
@@ -519,14 +266,14 @@ do_heartbeat(struct infer_client *c)
 {
 	char err[512] = "";
 	double rtt = 0;
-	enum outcome o;
+	enum infer_outcome o;
 
 	memset(&c->req, 0, sizeof c->req);
 	c->req.type = INFER_HEARTBEAT;
-	o = transact(c, &rtt, err, sizeof err);
-	if (o == REQ_STOPPED)
+	o = request(c, &rtt, err, sizeof err);
+	if (o == INFER_STOPPED)
 		return;
-	if (o != REQ_OK) {
+	if (o != INFER_OK) {
 		note_problem(c, "heartbeat", err);
 		return;
 	}
@@ -779,7 +526,9 @@ infer_client_start(const struct app_config *app, struct spool *spool,
 		goto fail;
 	}
 	zmq_ctx_set(c->zctx, ZMQ_BLOCKY, 0);
-	if (open_socket(c, err, errlen) != 0)
+	c->link = infer_link_new(c->zctx, c->endpoint, c->id_prefix,
+	    c->cfg.timeout_ms, c->wake_fd, &c->stop, err, errlen);
+	if (c->link == NULL)
 		goto fail;
 	state_set_inference(st, LINK_UNKNOWN, &c->st, NULL);
 	/* Signals are the UI thread's (DESIGN.md). */
@@ -798,7 +547,7 @@ infer_client_start(const struct app_config *app, struct spool *spool,
 	    "heartbeat_ms", (json_int_t)c->cfg.heartbeat_ms);
 	return c;
 fail:
-	close_socket(c);
+	infer_link_free(c->link);
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
 	if (c->wake_fd >= 0)
@@ -824,7 +573,7 @@ infer_client_stop(struct infer_client *c)
 	while (pop_job(c, &j))
 		job_free(&j);
 	job_free(&c->latest);
-	close_socket(c);
+	infer_link_free(c->link);
 	zmq_ctx_term(c->zctx);
 	close(c->wake_fd);
 	infer_view_release(c->view);

@@ -4,6 +4,11 @@
 # Polling and dispatch: the simulator with one device on a loopback port,
 # the engine against bare libmodbus, and the executor's own overhead.
 #
+# Inference: bench_inference times predict round trips of a 1024-pixel
+# spectrum through the console's path against the simulator's inference
+# server (ports 16600..16607), next to a bare ZeroMQ REQ/REP echo of the
+# same bytes, and the f32le pixel frame against JSON pixels.
+#
 # Historian: a throwaway PostgreSQL 15 cluster of its own (tests/pg_lib.sh)
 # on port 15991, migrated by `jope-smb db migrate`; then bench_historian
 # measures spool ingest, the uploader against psql \copy of the same rows,
@@ -36,6 +41,18 @@ echo "== polling: engine vs bare libmodbus, 125 holding registers per read"
 "$top_builddir/tests/bench/bench_poll" 127.0.0.1 15990 1 "${BENCH_SECONDS:-2}" "${BENCH_ROUNDS:-5}"
 echo "== executor dispatch overhead"
 "$top_builddir/tests/bench/bench_dispatch" "${BENCH_TASKS:-200000}"
+stop_sim
+
+# Inference: the simulator serving only its inference host (the demo
+# config and model, its ports moved by 1580 into 16600..16606 all the
+# same), against a bare ZeroMQ REQ/REP echo that bench_inference forks on
+# 16607.
+echo "== inference: predict round trips (console path) vs bare ZeroMQ echo, f32le vs json pixels"
+copy_config "$top_srcdir/config/demo" "$T/inf" 1580
+start_sim "$T/inf" --only inference --inference tcp://127.0.0.1:16606 \
+    --model "$T/inf/inference-model.json"
+"$top_builddir/tests/bench/bench_inference" tcp://127.0.0.1:16606 \
+    tcp://127.0.0.1:16607 "${BENCH_INFER_N:-20000}" "${BENCH_INFER_WARMUP:-1000}"
 stop_sim
 
 printf '%s\n' '== historian: spool ingest, uploader vs psql \copy, binary vs text COPY'

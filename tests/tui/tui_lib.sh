@@ -65,6 +65,13 @@ tui_config() {
     sed $expr "$TUI_CFG/devices.json" >"$TUI_DIR/devices.json" &&
         mv "$TUI_DIR/devices.json" "$TUI_CFG/devices.json" ||
         tui_fail "cannot rewrite ports"
+    # The simulator's inference server moves with them.
+    jq --argjson base "$TUI_PORT_BASE" \
+        'if .inference.endpoint then .inference.endpoint |=
+            sub(":(?<p>[0-9]+)$"; ":\($base + ((.p | tonumber) % 100))")
+         else . end' "$TUI_CFG/app.json" >"$TUI_DIR/app.json" &&
+        mv "$TUI_DIR/app.json" "$TUI_CFG/app.json" ||
+        tui_fail "cannot move the inference endpoint"
     # The ids of the demo devices: the objects that name a connector.
     TUI_DEVICES=$(sed -n \
         's/.*"id"[[:space:]]*:[[:space:]]*"\([^"]*\)".*"connector".*/\1/p' \
