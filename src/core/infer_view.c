@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,11 @@ infer_view_new(const struct infer_view *prev)
 	struct infer_view *v = xmalloc(sizeof *v);
 
 	if (prev != NULL) {
-		memcpy(v, prev, sizeof *v);
+		/* All but the reference count, which other threads change. */
+		size_t skip = offsetof(struct infer_view, spectrum_id);
+
+		memcpy((char *)v + skip, (const char *)prev + skip,
+		    sizeof *v - skip);
 		if (prev->npixels > 0) {
 			v->pixels = xmalloc(prev->npixels * sizeof *v->pixels);
 			memcpy(v->pixels, prev->pixels,

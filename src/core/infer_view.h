@@ -63,7 +63,7 @@ struct infer_series {
 };
 
 struct infer_view {
-	atomic_uint refs;
+	atomic_uint refs;               /* first: infer_view_new copies the rest */
 	char spectrum_id[INFER_VIEW_NAME_MAX];  /* "" before the first */
 	int64_t spectrum_ts_us;
 	size_t npixels;

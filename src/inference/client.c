@@ -363,7 +363,10 @@ client_main(void *arg)
 		}
 		if (now >= c->next_heartbeat_ms) {
 			do_heartbeat(c);
-			c->next_heartbeat_ms = now + c->cfg.heartbeat_ms;
+			/* From its end: an unanswered heartbeat takes the whole
+			 * timeout, and the queue must get its turn. */
+			c->next_heartbeat_ms = clock_mono_ms(clock_real()) +
+			    c->cfg.heartbeat_ms;
 			publish(c, false);
 			continue;
 		}

@@ -4,7 +4,8 @@
 #
 # The demo plant with its ports moved by 1100 (Modbus 16120..16125, the
 # simulator's inference server on 16126), a spectrum read every second,
-# heartbeat 500 ms and timeout 200 ms, the simulator's faults switched
+# heartbeat 500 ms, timeout 500 ms and a p95 target of 1 s (slack for the
+# sanitizer builds), the simulator's faults switched
 # through its control file.  Checked:
 #   1. F6 shows the Trends screen: the latest spectrum as a braille chart
 #      (U+2800..U+28FF), one row per output of the model file with a
@@ -41,7 +42,7 @@ TRENDS_MARK="Link: "
 OFF=1100
 copy_config "$top_srcdir/config/demo" "$TUI_CFG" $OFF
 mkdir -p "$TUI_STATE"
-jq '.inference += {"timeout_ms": 200, "heartbeat_ms": 500}' \
+jq '.inference += {"timeout_ms": 500, "heartbeat_ms": 500, "target_p95_ms": 1000}' \
     "$TUI_CFG/app.json" >"$T/app.new" && mv "$T/app.new" "$TUI_CFG/app.json" ||
     tui_fail "cannot set the inference timings"
 jq '.events |= map(if .id == "read-spectrum" then .period_ms = 1000 else . end)' \

@@ -42,7 +42,7 @@ tui_fail() {
         echo "--- last screen ---" >&2
         cat "$TUI_DIR/last" >&2
     fi
-    for f in "$TUI_DIR/sim.log" "$TUI_STATE/jope-smb.log"; do
+    for f in "$TUI_DIR/sim.log" "$TUI_STATE/jope-smb.log" "$TUI_DIR/console.err"; do
         [ -f "$f" ] && { echo "--- $f (tail) ---" >&2; tail -n 15 "$f" >&2; }
     done
     exit 1
