@@ -201,7 +201,7 @@ if ! _pg_find_bin >/dev/null 2>&1; then
 fi
 pg_start 15981
 CFG="$T/hcfg"
-hist_config "$top_srcdir/config/demo" "$CFG" 950 "$PG_CONNINFO" 'del(.storage)'
+hist_config "$top_srcdir/config/demo" "$CFG" 1200 "$PG_CONNINFO" 'del(.storage)'
 H() { "$JOPE" --state-dir "$ST" -c "$CFG" "$@"; }
 H db migrate >"$T/out" 2>&1 || fail "db migrate: $(cat "$T/out")"
 sid=$(sqlite3 -readonly "$ST/spool.db" "SELECT value FROM spool_meta WHERE key = 'spool_id'")

@@ -61,6 +61,15 @@ hist_check "$SPOOL"
 [ "$(pg_psql "SELECT count(*) FROM samples")" -gt 20 ] || fail "too few samples"
 grep -q '"event":"historian_connected"' "$ST/jope-smb.log" || fail "no historian_connected in the log"
 pass "historian back: everything collected meanwhile arrived once, in order"
+# The simulator's inference host predicted the spectra meanwhile: the
+# predictions arrived like any sample, with the model that made them.
+VERSION=$(jq -r .version "$CFG/inference-model.json")
+[ "$(pg_psql "SELECT count(*) FROM samples WHERE point_id LIKE 'AT-501.SPECTRUM.%'
+    AND tag = 'smb-pls@$VERSION'")" -gt 0 ] || fail "no tagged prediction in the historian"
+[ "$(pg_psql "SELECT count(*) FROM samples WHERE (tag IS NULL) <>
+    (point_id NOT LIKE 'AT-501.SPECTRUM.%')")" = 0 ] ||
+    fail "a measured sample with a tag, or a prediction without one"
+pass "predictions reached the historian tagged smb-pls@$VERSION, measured samples untagged"
 
 # --- part 2: stopped in the middle of a long upload ----------------------------
 hist_prefill "$SPOOL" 150000

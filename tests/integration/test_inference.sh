@@ -2,7 +2,7 @@
 # test_inference.sh: spectra to predictions over real ZeroMQ, and every fault
 # of the inference host.
 #
-# The demo plant on ports 16020..16026 (16026: the simulator's inference
+# The demo plant on ports 16320..16326 (16326: the simulator's inference
 # server, a ROUTER serving config/demo/inference-model.json), spectra read
 # every second, heartbeat every 500 ms, timeout 500 ms (slack for the
 # sanitizer builds; the p95 target is out of the way, 1 s).  One `jope-smb run`
@@ -26,7 +26,7 @@
 need jq
 need sqlite3
 
-OFF=1000
+OFF=1300
 CFG="$T/config"
 ST="$T/state"
 SPOOL="$ST/spool.db"

@@ -6,7 +6,7 @@
 # supervisor first, supervisor or QA second) and cheap Argon2id.  Users are
 # made with `jope-smb user add` before the console starts: olga (operator)
 # and sam (supervisor), signed by the bootstrap admin.  Then, on ports
-# 15860..15959 at 120x35:
+# 16420..16426 at 120x35:
 #   - w on FIC-101.SP, a value, y: the first dialog shows the action and
 #     old -> new; olga signs (her password never appears, only bullets);
 #   - the second dialog refuses olga on the spot; sam signs; the value is
@@ -19,7 +19,7 @@
 #   - c signs a clock set with one signature (the default policy);
 #   - `jope-smb status` works while the console runs.
 TUI_NAME=console-sign
-TUI_PORT_BASE=15860
+TUI_PORT_BASE=16400
 TUI_COLS=120
 TUI_LINES=35
 . "$(dirname "$0")/tui_lib.sh"
