@@ -75,7 +75,11 @@ struct engine {
 	int lock_fd;
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
-	struct infer_client *infer;     /* NULL: no inference configured */
+	struct infer_client *infer;     /* NULL: no inference configured.
+	                                   Replaced only while collection is
+	                                   stopped (executor_stop waits for
+	                                   every sink call): executor threads
+	                                   read it without a lock */
 	struct console_key *key;        /* seals the audit trail */
 	struct audit_watch *audit;      /* checks it, publishes it (UI) */
 	struct config_store *store;     /* the applied versions */
@@ -325,18 +329,24 @@ note_config_dir(struct engine *e, const char *status, bool applied)
 static struct infer_client *
 start_inference(struct engine *e, const struct app_config *app)
 {
+	struct infer_status st = { 0 };
 	struct infer_client *c;
 	char err[256];
 
+	/* Fresh figures: none of a previous client's may linger. */
+	str_copy(st.endpoint, app->inference_endpoint, sizeof st.endpoint);
+	str_copy(st.model, app->inference.model, sizeof st.model);
 	if (app->inference_endpoint[0] == '\0') {
-		state_set_inference(e->state, LINK_NOT_CONFIGURED, NULL, NULL);
+		state_set_inference(e->state, LINK_NOT_CONFIGURED, &st, NULL);
 		return NULL;
 	}
 	c = infer_client_start(app, e->spool, e->state, err, sizeof err);
 	if (c == NULL) {
 		log_event(LOG_ERROR, "inference_start_failed", "{s:s}",
 		    "error", err);
-		state_set_inference(e->state, LINK_DOWN, NULL, NULL);
+		str_copy(st.last_error, err, sizeof st.last_error);
+		st.last_error_us = clock_real_us(clock_real());
+		state_set_inference(e->state, LINK_DOWN, &st, NULL);
 	}
 	return c;
 }
@@ -497,12 +507,14 @@ run_command(struct engine *e, const struct command *c)
 		if (e->infer == NULL)
 			state_set_command_result(e->state, false, _("Inference "
 			    "is not configured (app.json inference.endpoint)"));
-		else if (!infer_client_repredict(e->infer))
-			state_set_command_result(e->state, false, _("No "
-			    "spectrum has been read yet"));
-		else
+		else {
+			/* Said first: the client's answer may come at once. */
 			state_set_command_result(e->state, true, _("Re-predict "
 			    "of the latest spectrum asked"));
+			if (!infer_client_repredict(e->infer))
+				state_set_command_result(e->state, false,
+				    _("No spectrum has been read yet"));
+		}
 		return;
 	}
 	/* Signed commands run only once their signatures are recorded. */

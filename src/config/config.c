@@ -13,8 +13,11 @@
  * for a missing key.  The getters of config_check.h do the type, range and
  * enum checks once; the per-object functions here say only which keys exist
  * and what they mean.  References between sections are resolved through
- * sorted id indices that also find duplicate ids.  The schema is documented in
- * doc/configuration.md; keep the two in step.
+ * sorted id indices that also find duplicate ids.  Alarm limits and
+ * maintenance windows are judged by their own modules (alarm_limits_check,
+ * maint_window_from_json), whose reason is reported at the object it is
+ * about.  The schema is documented in doc/configuration.md; keep the two in
+ * step.
  */
 #include "config.h"
 
@@ -43,6 +46,9 @@
 #define FILE_MAX (16 * 1024 * 1024)   /* no configuration is near this */
 #define READ_MAX_REGISTERS 125      /* Modbus: one read of registers */
 #define PIXELS_MAX 16384
+#define ALARM_DELAY_S_MAX 3600.0    /* an on-delay of an hour is plenty */
+#define RUN_MIN_MAX 1440.0          /* one SMB run: at most a day */
+#define EXPECTED_H_MAX 8760.0       /* one batch: at most a year */
 
 
 /* Ids of one section, sorted for duplicate detection and lookup. */
@@ -56,10 +62,10 @@ struct id_index {
 };
 
 enum section { SEC_CONNECTORS, SEC_DEVICES, SEC_POINTS, SEC_SPECTRA,
-	SEC_EVENTS };
+	SEC_EVENTS, SEC_RECIPES };
 
 static const char *const section_key[] = {
-	"connectors", "devices", "points", "spectra", "events"
+	"connectors", "devices", "points", "spectra", "events", "recipes"
 };
 
 /* Names of the enums as the JSON files spell them (model.h order). */
@@ -128,6 +134,10 @@ report_duplicate_id(const struct ctx *c, enum section sec, size_t first,
 		break;
 	case SEC_EVENTS:
 		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate event id "
+		    "\"%s\" (first at line %d)"), id, line);
+		break;
+	case SEC_RECIPES:
+		cfg_report(c, dpath, JSONPOS_VALUE, _("duplicate recipe id "
 		    "\"%s\" (first at line %d)"), id, line);
 		break;
 	}
@@ -212,6 +222,7 @@ resolve_ref(const struct ctx *c, const json_t *v, const char *path,
 		    id);
 		break;
 	case SEC_EVENTS:
+	case SEC_RECIPES:               /* nothing refers to these */
 		break;
 	}
 	return -1;
@@ -230,6 +241,37 @@ get_ref(const struct ctx *c, json_t *obj, const char *path, const char *key,
 
 /* --- app.json ------------------------------------------------------------- */
 
+/*
+ * tcp://HOST:PORT (HOST a name, an IPv4 address or [IPv6], PORT 1..65535)
+ * or ipc://PATH: what zmq_connect takes, checked here so that a typo is a
+ * located error and not a console that silently runs without inference.
+ */
+static bool
+zmq_endpoint_ok(const char *e)
+{
+	const char *host, *colon;
+	char *end;
+	long port;
+
+	if (strncmp(e, "ipc://", 6) == 0)
+		return e[6] != '\0';
+	if (strncmp(e, "tcp://", 6) != 0)
+		return false;
+	host = e + 6;
+	colon = strrchr(host, ':');
+	if (colon == NULL || colon == host)
+		return false;
+	if (host[0] == '[' && colon[-1] != ']')
+		return false;
+	for (const char *p = host; p < colon; p++)
+		if (*p == ' ' || *p == '/' || *p == '\t')
+			return false;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return errno == 0 && *end == '\0' && end != colon + 1 && port >= 1 &&
+	    port <= 65535;
+}
+
 static void
 check_inference(const struct ctx *c, json_t *root, struct app_config *app)
 {
@@ -246,8 +288,8 @@ check_inference(const struct ctx *c, json_t *root, struct app_config *app)
 	if (o == NULL)
 		return;
 	cfg_check_keys(c, o, path, keys);
-	cfg_get_string(c, o, path, "model", OPT | NONEMPTY, ic->model,
-	    sizeof(ic->model));
+	/* Sent as a protocol id, and part of every prediction's tag. */
+	cfg_get_id(c, o, path, "model", OPT, ic->model);
 	if (cfg_get_int(c, o, path, "timeout_ms", OPT, 10, 60000, &n) == 1)
 		ic->timeout_ms = n;
 	if (cfg_get_int(c, o, path, "heartbeat_ms", OPT, 100, 3600000, &n) == 1)
@@ -262,7 +304,7 @@ check_inference(const struct ctx *c, json_t *root, struct app_config *app)
 	if (cfg_get_string(c, o, path, "endpoint", OPT, app->inference_endpoint,
 	    sizeof(app->inference_endpoint)) != 1 || *e == '\0')
 		return;
-	if (strncmp(e, "tcp://", 6) != 0 && strncmp(e, "ipc://", 6) != 0) {
+	if (!zmq_endpoint_ok(e)) {
 		jsonpos_path_key(epath, sizeof(epath), path, "endpoint");
 		cfg_report(c, epath, JSONPOS_VALUE, _("not a ZeroMQ endpoint "
 		    "(tcp://host:port or ipc://path)"));
@@ -431,6 +473,66 @@ check_executor(const struct ctx *c, json_t *root, struct executor_defaults *x)
 		x->threads = (int)n;
 }
 
+/*
+ * "maintenance": windows announced in the file, each {"start", "end",
+ * "reason"} and optionally "id".  The window itself is parsed and checked
+ * by maintenance.c (the same parser reads the stored and synced form), so
+ * its message is reported at the entry; the keys are checked here first,
+ * so that a typo is located at the key and gets a suggestion.  A window
+ * without an id gets the stable maint_config_id(): the same file loaded
+ * here or at another console names the same window.
+ */
+static void
+check_maintenance(const struct ctx *c, json_t *root, struct model *m)
+{
+	static const char *const keys[] = { "id", "start", "end", "reason",
+	    NULL };
+	char path[PATH_LEN], epath[PATH_LEN], fpath[PATH_LEN], err[256];
+	json_t *a = cfg_get_typed(c, root, "$", "maintenance", OPT, W_ARRAY,
+	    path);
+	const struct jsonpos_entry *e;
+	size_t n, k, j, before, *at;
+	struct maint_window w;
+	json_t *o;
+
+	if (a == NULL)
+		return;
+	n = json_array_size(a);
+	if (n > MAINT_SET_CAP)
+		cfg_report(c, path, JSONPOS_VALUE, _("too many maintenance "
+		    "windows: %zu (at most %d)"), n, MAINT_SET_CAP);
+	m->maintenance = xcalloc(n, sizeof(*m->maintenance));
+	at = xcalloc(n, sizeof(*at));       /* entry of each window kept */
+	json_array_foreach(a, k, o) {
+		jsonpos_path_index(epath, sizeof(epath), path, k);
+		if (cfg_check_type(c, o, epath, W_OBJECT) == -1)
+			continue;
+		before = c->errs->n;
+		cfg_check_keys(c, o, epath, keys);
+		if (c->errs->n != before)
+			continue;
+		if (maint_window_from_json(o, &w, err, sizeof(err)) != 0) {
+			cfg_report(c, epath, JSONPOS_VALUE, "%s", err);
+			continue;
+		}
+		w.source = MAINT_SRC_CONFIG;
+		for (j = 0; j < m->nmaintenance; j++)
+			if (strcmp(m->maintenance[j].id, w.id) == 0)
+				break;
+		if (j < m->nmaintenance) {
+			jsonpos_path_index(fpath, sizeof(fpath), path, at[j]);
+			e = jsonpos_find(&c->pos, fpath, JSONPOS_VALUE);
+			cfg_report(c, epath, JSONPOS_VALUE, _("duplicate "
+			    "maintenance window id \"%s\" (first at line %d)"),
+			    w.id, e ? e->line : 0);
+			continue;
+		}
+		at[m->nmaintenance] = k;
+		m->maintenance[m->nmaintenance++] = w;
+	}
+	free(at);
+}
+
 static void
 set_app_defaults(struct app_config *app)
 {
@@ -463,11 +565,12 @@ set_app_defaults(struct app_config *app)
 }
 
 static void
-check_app(const struct ctx *c, json_t *root, struct app_config *app)
+check_app(const struct ctx *c, json_t *root, struct model *m)
 {
 	static const char *const keys[] = { "site", "console_id", "language",
 	    "theme", "inference", "historian", "storage", "executor",
-	    "compliance", "signatures", NULL };
+	    "compliance", "signatures", "maintenance", NULL };
+	struct app_config *app = &m->app;
 	static const char *const languages[] = { "", "en", "zh_TW", "sk",
 	    NULL };
 	static const char *const themes[] = { "dark", "light", "mono", NULL };
@@ -489,6 +592,7 @@ check_app(const struct ctx *c, json_t *root, struct app_config *app)
 	check_compliance(c, root, app);
 	check_signatures(c, root, app);
 	check_executor(c, root, &app->executor);
+	check_maintenance(c, root, m);
 }
 
 /* --- devices.json: connectors --------------------------------------------- */
@@ -689,20 +793,78 @@ check_writable(const struct ctx *c, json_t *o, const char *path,
 	    modbus_table_name(p->table));
 }
 
+/*
+ * "alarms": the HH/H/L/LL limits of an analog point, in engineering units
+ * (after scale and offset), with a deadband and an on-delay.  The limits
+ * are judged together by alarm_limits_check(), whose reason is reported at
+ * the object; that check is skipped when a member was already wrong, so a
+ * mistake is reported once.  type_known: p->type was read without error.
+ */
+static void
+check_alarms(const struct ctx *c, json_t *o, const char *path,
+    int type_known, struct point *p)
+{
+	static const char *const keys[] = { "hh", "h", "l", "ll", "deadband",
+	    "delay_s", NULL };
+	struct alarm_limits *lim = &p->alarms;
+	bool *has[] = { &lim->has_hh, &lim->has_h, &lim->has_l,
+	    &lim->has_ll };
+	double *val[] = { &lim->hh, &lim->h, &lim->l, &lim->ll };
+	char apath[PATH_LEN], dpath[PATH_LEN];
+	size_t before = c->errs->n, k;
+	const char *why;
+	json_t *a;
+	double d;
+	int rc;
+
+	memset(lim, 0, sizeof(*lim));
+	if ((a = cfg_get_typed(c, o, path, "alarms", OPT, W_OBJECT,
+	    apath)) == NULL)
+		return;
+	if (type_known && p->type == VALUE_BOOL) {
+		cfg_report(c, apath, JSONPOS_VALUE, _("a bool point cannot have "
+		    "alarm limits"));
+		return;
+	}
+	cfg_check_keys(c, a, apath, keys);
+	for (k = 0; k < ARRAY_LEN(has); k++) {
+		rc = cfg_get_number(c, a, apath, keys[k], OPT, -DBL_MAX, DBL_MAX,
+		    val[k]);
+		*has[k] = rc == 1;
+	}
+	if (cfg_get_number(c, a, apath, "deadband", OPT, -DBL_MAX, DBL_MAX,
+	    &lim->deadband) == 1 && lim->deadband < 0) {
+		jsonpos_path_key(dpath, sizeof(dpath), apath, "deadband");
+		cfg_report(c, dpath, JSONPOS_VALUE, _("must not be negative"));
+	}
+	if (cfg_get_number(c, a, apath, "delay_s", OPT, 0, ALARM_DELAY_S_MAX,
+	    &d) == 1)
+		lim->delay_ms = (int64_t)(d * 1000.0 + 0.5);
+	if (c->errs->n != before)
+		return;
+	if (!lim->has_hh && !lim->has_h && !lim->has_l && !lim->has_ll)
+		cfg_report(c, apath, JSONPOS_VALUE, _("no alarm limit: give at "
+		    "least one of \"hh\", \"h\", \"l\", \"ll\""));
+	else if ((why = alarm_limits_check(lim)) != NULL)
+		cfg_report(c, apath, JSONPOS_VALUE, "%s", why);
+	else
+		p->has_alarms = true;
+}
+
 static void
 check_point(const struct ctx *c, json_t *o, const char *path,
     const struct id_index *devs, struct point *p)
 {
 	static const char *const keys[] = { "id", "name", "device", "table",
 	    "address", "type", "byte_order", "scale", "offset", "unit",
-	    "writable", "sim", NULL };
+	    "writable", "sim", "alarms", NULL };
 	static const char *const types[] = { "bool", "uint16", "int16",
 	    "uint32", "int32", "float32", "uint64", "int64", "float64",
 	    NULL };
 	char spath[PATH_LEN];
 	long long n;
 	long dev;
-	int k, ok = 0, table_known = 0;
+	int k, ok = 0, table_known = 0, type_known = 0;
 
 	p->device = SIZE_MAX;
 	p->order = ORDER_ABCD;
@@ -720,6 +882,7 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 	}
 	if (cfg_get_enum(c, o, path, "type", REQ, types, &k) == 1) {
 		p->type = (enum value_type)k;
+		type_known = 1;
 		ok++;
 	}
 	if (cfg_get_int(c, o, path, "address", REQ, 0, 65535, &n) == 1) {
@@ -737,6 +900,7 @@ check_point(const struct ctx *c, json_t *o, const char *path,
 	cfg_get_number(c, o, path, "offset", OPT, -DBL_MAX, DBL_MAX, &p->offset);
 	cfg_get_string(c, o, path, "unit", OPT, p->unit, sizeof(p->unit));
 	check_sim(c, o, path, &p->sim);
+	check_alarms(c, o, path, type_known, p);
 	if (ok == 3)
 		check_point_layout(c, path, p);
 }
@@ -747,8 +911,9 @@ static void
 check_spectrum(const struct ctx *c, json_t *o, const char *path,
     const struct id_index *devs, struct spectrum *sp)
 {
+	/* "alarms" is known, to say why it is wrong here. */
 	static const char *const keys[] = { "id", "name", "device", "table",
-	    "address", "pixels", "type", "byte_order", NULL };
+	    "address", "pixels", "type", "byte_order", "alarms", NULL };
 	/* Indices into table_names / the value types of a pixel. */
 	static const char *const tables[] = { "input_register",
 	    "holding_register", NULL };
@@ -768,6 +933,11 @@ check_spectrum(const struct ctx *c, json_t *o, const char *path,
 	sp->type = VALUE_F32;
 	sp->order = ORDER_ABCD;
 	cfg_check_keys(c, o, path, keys);
+	if (json_object_get(o, "alarms") != NULL) {
+		jsonpos_path_key(apath, sizeof(apath), path, "alarms");
+		cfg_report(c, apath, JSONPOS_KEY, _("alarm limits apply to "
+		    "points, not to spectra"));
+	}
 	cfg_get_id(c, o, path, "id", REQ, sp->id);
 	/* The name is checked like a point's; the model does not keep it. */
 	cfg_get_string(c, o, path, "name", NONEMPTY, name, sizeof(name));
@@ -939,6 +1109,113 @@ check_event(const struct ctx *c, json_t *o, const char *path,
 		cfg_report(c, path, JSONPOS_VALUE, rs == 0 ?
 		    _("selects no points") :
 		    _("selects no points and no spectra"));
+}
+
+/* --- devices.json: recipes ------------------------------------------------ */
+
+/*
+ * A duration that must be greater than 0 and at most max, in the unit
+ * unit_ms milliseconds long; stored as whole milliseconds, at least 1.
+ * Like the getters: 1 found and valid, 0 absent, -1 reported.
+ */
+static int
+get_duration(const struct ctx *c, json_t *o, const char *path,
+    const char *key, double max, double unit_ms, int64_t *ms)
+{
+	char cpath[PATH_LEN];
+	json_t *v = cfg_get_typed(c, o, path, key, REQ, W_NUMBER, cpath);
+	double d;
+
+	if (v == NULL)
+		return json_object_get(o, key) ? -1 : 0;
+	d = json_number_value(v);
+	if (!(d > 0.0 && d <= max)) {
+		cfg_report(c, cpath, JSONPOS_VALUE, _("%g is out of range "
+		    "(more than 0, at most %g)"), d, max);
+		return -1;
+	}
+	*ms = (int64_t)(d * unit_ms + 0.5);
+	if (*ms < 1)
+		*ms = 1;
+	return 1;
+}
+
+/*
+ * The points a recipe names, in its own order (the batch screen shows
+ * them so): at least one, each once.
+ */
+static void
+check_recipe_points(const struct ctx *c, json_t *o, const char *path,
+    const struct id_index *pts, struct recipe *r)
+{
+	char apath[PATH_LEN], epath[PATH_LEN], fpath[PATH_LEN];
+	const struct jsonpos_entry *e;
+	size_t n, k, j, *at;
+	json_t *a, *v;
+	long i;
+
+	if ((a = cfg_get_typed(c, o, path, "points", REQ, W_ARRAY,
+	    apath)) == NULL)
+		return;
+	if ((n = json_array_size(a)) == 0) {
+		cfg_report(c, apath, JSONPOS_VALUE, _("a recipe needs at least "
+		    "one point"));
+		return;
+	}
+	r->points = xcalloc(n, sizeof(*r->points));
+	at = xcalloc(n, sizeof(*at));       /* element of each point kept */
+	json_array_foreach(a, k, v) {
+		jsonpos_path_index(epath, sizeof(epath), apath, k);
+		if ((i = resolve_ref(c, v, epath, pts, SEC_POINTS)) < 0)
+			continue;
+		for (j = 0; j < r->npoints; j++)
+			if (r->points[j] == (size_t)i)
+				break;
+		if (j < r->npoints) {
+			jsonpos_path_index(fpath, sizeof(fpath), apath, at[j]);
+			e = jsonpos_find(&c->pos, fpath, JSONPOS_VALUE);
+			cfg_report(c, epath, JSONPOS_VALUE, _("point \"%s\" is "
+			    "listed twice (first at line %d, column %d)"),
+			    json_string_value(v), e ? e->line : 0,
+			    e ? e->column : 0);
+			continue;
+		}
+		at[r->npoints] = k;
+		r->points[r->npoints++] = (size_t)i;
+	}
+	free(at);
+}
+
+/*
+ * A recipe: what a batch runs.  Durations are in the units operators use:
+ * one SMB run (a full cycle of the rotary valve) in minutes, the whole
+ * batch in hours.
+ */
+static void
+check_recipe(const struct ctx *c, json_t *o, const char *path,
+    const struct id_index *pts, struct recipe *r)
+{
+	static const char *const keys[] = { "id", "name", "version",
+	    "run_min", "expected_h", "points", NULL };
+	char epath[PATH_LEN];
+	int rr, re;
+
+	cfg_check_keys(c, o, path, keys);
+	cfg_get_id(c, o, path, "id", REQ, r->id);
+	cfg_get_string(c, o, path, "name", REQ | NONEMPTY, r->name,
+	    sizeof(r->name));
+	cfg_get_string(c, o, path, "version", REQ | NONEMPTY, r->version,
+	    sizeof(r->version));
+	rr = get_duration(c, o, path, "run_min", RUN_MIN_MAX, 60000.0,
+	    &r->run_ms);
+	re = get_duration(c, o, path, "expected_h", EXPECTED_H_MAX, 3600000.0,
+	    &r->expected_ms);
+	if (rr == 1 && re == 1 && r->expected_ms < r->run_ms) {
+		jsonpos_path_key(epath, sizeof(epath), path, "expected_h");
+		cfg_report(c, epath, JSONPOS_VALUE, _("a batch cannot be "
+		    "shorter than one run (run_min)"));
+	}
+	check_recipe_points(c, o, path, pts, r);
 }
 
 /* --- devices.json: sections ----------------------------------------------- */
@@ -1124,10 +1401,32 @@ load_events(const struct ctx *c, json_t *root, struct model *m,
 }
 
 static void
+load_recipes(const struct ctx *c, json_t *root, struct model *m,
+    const struct id_index *pts)
+{
+	char path[PATH_LEN];
+	json_t *a = get_section(c, root, SEC_RECIPES, OPT, &m->nrecipes);
+	struct id_index ix;
+	json_t *o;
+	size_t k;
+
+	m->recipes = xcalloc(m->nrecipes, sizeof(*m->recipes));
+	index_start(&ix, m->nrecipes);
+	for (k = 0; k < m->nrecipes; k++) {
+		if ((o = get_element(c, a, SEC_RECIPES, k, path)) != NULL)
+			check_recipe(c, o, path, pts, &m->recipes[k]);
+		ix.v[k].id = m->recipes[k].id;
+		ix.v[k].idx = k;
+	}
+	index_finish(c, &ix, SEC_RECIPES);
+	free(ix.v);
+}
+
+static void
 check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 {
 	static const char *const keys[] = { "connectors", "devices", "points",
-	    "spectra", "events", NULL };
+	    "spectra", "events", "recipes", NULL };
 	struct id_index conns = { NULL, 0 }, devs = { NULL, 0 };
 	struct id_index pts = { NULL, 0 }, spx = { NULL, 0 };
 
@@ -1139,6 +1438,7 @@ check_devices_file(const struct ctx *c, json_t *root, struct model *m)
 	load_points(c, root, m, &devs, &pts);
 	load_spectra(c, root, m, &devs, &pts, &spx);
 	load_events(c, root, m, &devs, &pts, &spx);
+	load_recipes(c, root, m, &pts);
 	free(conns.v);
 	free(devs.v);
 	free(pts.v);
@@ -1241,7 +1541,7 @@ config_load(const char *dir, struct model **out, struct config_errors *errs)
 	set_app_defaults(&m->app);
 	if ((root = parse_file(&app, app_file, sizeof(app_file), dir,
 	    "app.json")) != NULL)
-		check_app(&app, root, &m->app);
+		check_app(&app, root, m);
 	json_decref(root);
 	cfg_sort_errors(errs, before);
 	mark = errs->n;

@@ -26,6 +26,10 @@ model_free(struct model *m)
 		free(m->events[k].spectra);
 	}
 	free(m->events);
+	for (k = 0; k < m->nrecipes; k++)
+		free(m->recipes[k].points);
+	free(m->recipes);
+	free(m->maintenance);
 	free(m->spectra);
 	free(m->points);
 	free(m->devices);
@@ -40,6 +44,17 @@ model_find_connector(const struct model *m, const char *id)
 
 	for (k = 0; k < m->nconnectors; k++)
 		if (strcmp(m->connectors[k].id, id) == 0)
+			return (long)k;
+	return -1;
+}
+
+long
+model_find_recipe(const struct model *m, const char *id)
+{
+	size_t k;
+
+	for (k = 0; k < m->nrecipes; k++)
+		if (strcmp(m->recipes[k].id, id) == 0)
 			return (long)k;
 	return -1;
 }

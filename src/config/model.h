@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "compliance/approval.h"
+#include "plant/alarm.h"
+#include "plant/maintenance.h"
 
 #define MODEL_ID_MAX 64     /* ids: [A-Za-z0-9_.-], 1..63 chars */
 #define MODEL_NAME_MAX 128
@@ -109,6 +111,8 @@ struct point {
 	int writable;               /* setpoint: may be written (holding
 	                               register or coil only) */
 	struct sim_profile sim;
+	bool has_alarms;            /* devices.json "alarms" given */
+	struct alarm_limits alarms; /* HH/H/L/LL, deadband, delay */
 };
 
 /*
@@ -124,6 +128,21 @@ struct spectrum {
 	int pixels;                 /* 1..16384; the last register must fit */
 	enum value_type type;       /* uint16, int16, float32 (default) */
 	enum byte_order order;
+};
+
+/*
+ * A recipe (devices.json "recipes"): what a batch runs.  run_ms is one
+ * SMB run (cycle): a graceful stop finishes the run in progress.
+ */
+struct recipe {
+	char id[MODEL_ID_MAX];
+	char name[MODEL_NAME_MAX];
+	char version[32];
+	int64_t run_ms;             /* > 0 */
+	int64_t expected_ms;        /* the whole batch, > 0 */
+	size_t *points;             /* the points that matter: indices into
+	                               model.points, shown on the batch screen */
+	size_t npoints;
 };
 
 /* A periodic event: every period_ms (+ phase_ms) collect these points. */
@@ -208,6 +227,10 @@ struct model {
 	size_t nspectra;
 	struct periodic_event *events;
 	size_t nevents;
+	struct recipe *recipes;             /* devices.json "recipes" */
+	size_t nrecipes;
+	struct maint_window *maintenance;   /* app.json "maintenance" */
+	size_t nmaintenance;
 };
 
 void model_free(struct model *m);
@@ -216,6 +239,7 @@ void model_free(struct model *m);
 long model_find_connector(const struct model *m, const char *id);
 long model_find_device(const struct model *m, const char *id);
 long model_find_point(const struct model *m, const char *id);
+long model_find_recipe(const struct model *m, const char *id);
 long model_find_spectrum(const struct model *m, const char *id);
 
 /* Number of 16-bit registers (or bits, for bit tables) a point occupies. */

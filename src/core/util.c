@@ -71,6 +71,10 @@ str_copy(char *dst, const char *src, size_t dstlen)
 
 	if (dstlen > 0) {
 		size_t m = n < dstlen - 1 ? n : dstlen - 1;
+
+		/* A cut never splits a UTF-8 character: JSON refuses half. */
+		while (m < n && m > 0 && ((unsigned char)src[m] & 0xC0) == 0x80)
+			m--;
 		memcpy(dst, src, m);
 		dst[m] = '\0';
 	}

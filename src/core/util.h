@@ -19,6 +19,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
 /* Copy src into dst of size dstlen, always NUL-terminated; returns strlen(src). */
+/* Copy src into dst, cut (never inside a UTF-8 character) to fit; strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstlen);
 
 /* RFC 3339 UTC with microseconds: 2026-11-21T05:01:08.123456Z (buf >= 32). */

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -82,6 +83,8 @@ struct infer_client {
 	struct infer_status st;
 	struct infer_view *view;        /* the last published, or NULL */
 	uint64_t rejected_here;         /* replies of another model */
+	char stored_id[INFER_ID_MAX];   /* the last predictions stored: */
+	int64_t stored_ts_us;           /* of this spectrum */
 	struct infer_msg req, rep;      /* large: not on the stack */
 	float *rep_pixels;
 };
@@ -132,26 +135,72 @@ request(struct infer_client *c, double *rtt_ms, char *err, size_t errlen)
 static void
 note_problem(struct infer_client *c, const char *what, const char *err)
 {
+	char text[1024];
+
 	c->last_problem_ms = clock_mono_ms(clock_real());
 	c->st.last_error_us = clock_real_us(clock_real());
-	snprintf(c->st.last_error, sizeof c->st.last_error, "%s: %s", what,
-	    err);
+	snprintf(text, sizeof text, "%s: %s", what, err);
+	str_copy(c->st.last_error, text, sizeof c->st.last_error);
 }
 
+/*
+ * A busy spool (a checkpoint, a reader) gets a few more tries, as the
+ * engine's own writes do, before the records count as not stored.
+ */
+static int
+put_with_retry(struct spool *sp, const struct spool_sample *s, size_t ns,
+    const struct spool_error *e, size_t ne)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		if (spool_put(sp, s, ns, e, ne) == 0)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+/* An error record of spectrum (id, ts): code is an enum collect_code. */
 static void
-store_error(struct infer_client *c, const struct job *j, enum infer_outcome o,
-    const char *err)
+store_error(struct spool *sp, const char *spectrum_id, int64_t ts_us,
+    int code, const char *err)
 {
 	struct spool_error rec = {
-	    .device_id = INFER_DEVICE_ID, .point_id = j->spectrum_id,
-	    .code = o == INFER_TIMEOUT ? COLLECT_TIMEOUT :
-	    o == INFER_SERVER_ERROR ? COLLECT_REMOTE_ERROR : COLLECT_MALFORMED,
-	    .description = err, .ts_us = j->ts_us };
+	    .device_id = INFER_DEVICE_ID, .point_id = spectrum_id,
+	    .code = code, .description = err, .ts_us = ts_us };
 
-	if (spool_put(c->spool, NULL, 0, &rec, 1) != 0)
+	if (put_with_retry(sp, NULL, 0, &rec, 1) != 0)
 		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
-		    "spectrum", j->spectrum_id, "error",
-		    spool_last_error(c->spool));
+		    "spectrum", spectrum_id, "error", spool_last_error(sp));
+}
+
+static int
+outcome_code(enum infer_outcome o)
+{
+	switch (o) {
+	case INFER_TIMEOUT: return COLLECT_TIMEOUT;
+	case INFER_SERVER_ERROR: return COLLECT_REMOTE_ERROR;
+	case INFER_BAD_REQUEST: return COLLECT_BAD_VALUE;
+	case INFER_STOPPED: return COLLECT_CANCELLED;
+	case INFER_OK: return COLLECT_IO;       /* the spool refused */
+	case INFER_REJECTED: break;
+	}
+	return COLLECT_MALFORMED;
+}
+
+/* Output names become point ids: the characters of an id only. */
+static bool
+name_is_id(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '-' ||
+		    *s == '.'))
+			return false;
+	return true;
 }
 
 /* Predictions of j (in c->rep) into the spool and a new view. */
@@ -163,6 +212,11 @@ store_predictions(struct infer_client *c, const struct job *j,
 	char points[INFER_MAX_OUTPUTS][2 * INFER_ID_MAX];
 	char tag[2 * INFER_ID_MAX];
 
+	/* A re-predict of a spectrum already stored shows, never stores
+	 * twice: (point, time) stays unique. */
+	if (strcmp(c->stored_id, j->spectrum_id) == 0 &&
+	    c->stored_ts_us == j->ts_us)
+		return 0;
 	snprintf(tag, sizeof tag, "%s@%s", c->rep.model,
 	    c->rep.model_version);
 	for (size_t i = 0; i < c->rep.noutputs; i++) {
@@ -173,7 +227,7 @@ store_predictions(struct infer_client *c, const struct job *j,
 		    .ts_us = j->ts_us, .tag = tag,
 		    .batch_id = j->batch_id[0] ? j->batch_id : NULL };
 	}
-	if (spool_put(c->spool, s, c->rep.noutputs, NULL, 0) != 0) {
+	if (put_with_retry(c->spool, s, c->rep.noutputs, NULL, 0) != 0) {
 		snprintf(err, errlen, "cannot store predictions: %s",
 		    spool_last_error(c->spool));
 		return -1;
@@ -182,6 +236,8 @@ store_predictions(struct infer_client *c, const struct job *j,
 		infer_view_add(v, c->rep.outputs[i].name,
 		    c->rep.outputs[i].unit, points[i], j->ts_us,
 		    c->rep.outputs[i].value);
+	str_copy(c->stored_id, j->spectrum_id, sizeof c->stored_id);
+	c->stored_ts_us = j->ts_us;
 	return 0;
 }
 
@@ -203,7 +259,7 @@ report_repredict(struct infer_client *c, const struct job *j, bool ok,
 	    j->spectrum_id);
 	for (size_t i = 0; i < c->rep.noutputs && len < sizeof text; i++)
 		len += (size_t)snprintf(text + len, sizeof text - len,
-		    " %s %.3g %s", c->rep.outputs[i].name,
+		    " %s %.4g %s", c->rep.outputs[i].name,
 		    c->rep.outputs[i].value, c->rep.outputs[i].unit);
 	state_set_command_result(c->state, true, text);
 }
@@ -226,6 +282,9 @@ do_predict(struct infer_client *c, const struct job *j)
 	infer_view_set_spectrum(v, j->spectrum_id, j->ts_us, j->pixels, j->n);
 	o = request(c, &rtt, err, sizeof err);
 	if (o == INFER_STOPPED) {
+		store_error(c->spool, j->spectrum_id, j->ts_us,
+		    COLLECT_CANCELLED, "not predicted: the inference client "
+		    "stopped");
 		infer_view_release(v);
 		return;
 	}
@@ -236,6 +295,14 @@ do_predict(struct infer_client *c, const struct job *j)
 		c->st.rejected++;
 		o = INFER_REJECTED;
 	}
+	for (size_t i = 0; o == INFER_OK && i < c->rep.noutputs; i++)
+		if (!name_is_id(c->rep.outputs[i].name)) {
+			snprintf(err, sizeof err, "output name \"%s\" cannot "
+			    "be part of a point id", c->rep.outputs[i].name);
+			c->rejected_here++;
+			c->st.rejected++;
+			o = INFER_REJECTED;
+		}
 	if (o == INFER_OK && store_predictions(c, j, v, err, sizeof err) == 0) {
 		latency_add(&c->lat, rtt);
 		c->st.predictions++;
@@ -244,11 +311,12 @@ do_predict(struct infer_client *c, const struct job *j)
 		    sizeof c->st.model_version);
 		v->predicted = true;
 	} else {
-		if (o == INFER_OK)        /* the spool refused: not the link */
-			o = INFER_SERVER_ERROR;
-		else
+		/* The spool refusing or a spectrum we cannot send is not
+		 * the link's problem. */
+		if (o != INFER_OK && o != INFER_BAD_REQUEST)
 			note_problem(c, j->spectrum_id, err);
-		store_error(c, j, o, err);
+		store_error(c->spool, j->spectrum_id, j->ts_us,
+		    outcome_code(o), err);
 		str_copy(v->spectrum_error, err, sizeof v->spectrum_error);
 		log_event(LOG_WARN, "inference_failed", "{s:s,s:s}",
 		    "spectrum", j->spectrum_id, "error", err);
@@ -279,6 +347,11 @@ do_heartbeat(struct infer_client *c)
 	}
 	c->last_good_heartbeat_ms = clock_mono_ms(clock_real());
 	c->st.last_heartbeat_us = clock_real_us(clock_real());
+	if (c->st.server[0] != '\0' && (strcmp(c->st.server,
+	    c->rep.server) != 0 || c->rep.uptime_s < c->st.uptime_s))
+		log_event(LOG_WARN, "inference_server_restarted",
+		    "{s:s,s:s,s:f}", "was", c->st.server, "now", c->rep.server,
+		    "uptime_s", c->rep.uptime_s);
 	str_copy(c->st.server, c->rep.server, sizeof c->st.server);
 	c->st.uptime_s = c->rep.uptime_s;
 	for (size_t i = 0; i < c->rep.nmodels; i++)
@@ -362,11 +435,17 @@ client_main(void *arg)
 			continue;
 		}
 		if (now >= c->next_heartbeat_ms) {
+			int64_t end;
+
 			do_heartbeat(c);
-			/* From its end: an unanswered heartbeat takes the whole
-			 * timeout, and the queue must get its turn. */
-			c->next_heartbeat_ms = clock_mono_ms(clock_real()) +
-			    c->cfg.heartbeat_ms;
+			/* On the interval's grid, but at least half an interval
+			 * after this one ended: an unanswered heartbeat takes
+			 * the whole timeout, and the queue must get its turn. */
+			end = clock_mono_ms(clock_real());
+			c->next_heartbeat_ms = now + c->cfg.heartbeat_ms;
+			if (c->next_heartbeat_ms < end + c->cfg.heartbeat_ms / 2)
+				c->next_heartbeat_ms = end +
+				    c->cfg.heartbeat_ms / 2;
 			publish(c, false);
 			continue;
 		}
@@ -416,6 +495,21 @@ job_copy(struct job *dst, const struct job *src)
 	memcpy(dst->pixels, src->pixels, src->n * sizeof *dst->pixels);
 }
 
+#define QUEUE_FULL "not predicted: the inference queue is full (host too " \
+	"slow or down)"
+
+/* A spectrum that will not be predicted: an error record, then freed. */
+static void
+drop_job(struct infer_client *c, struct job *j, const char *why)
+{
+	if (j->pixels == NULL)
+		return;
+	if (!j->repredict)      /* its own first attempt has its record */
+		store_error(c->spool, j->spectrum_id, j->ts_us,
+		    COLLECT_CANCELLED, why);
+	job_free(j);
+}
+
 void
 infer_client_submit(struct infer_client *c, const char *spectrum_id,
     int64_t ts_us, const double *pixels, size_t n, const char *batch_id)
@@ -424,6 +518,18 @@ infer_client_submit(struct infer_client *c, const char *spectrum_id,
 
 	if (c == NULL)
 		return;
+	/* A pixel float32 cannot carry never reaches the wire: the gateway
+	 * sent something wrong, not the inference host. */
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(pixels[i]) || fabs(pixels[i]) > FLT_MAX) {
+			char why[128];
+
+			snprintf(why, sizeof why, "not predicted: pixel %zu is "
+			    "%g, not a float32 number", i, pixels[i]);
+			store_error(c->spool, spectrum_id, ts_us,
+			    COLLECT_BAD_VALUE, why);
+			return;
+		}
 	str_copy(j.spectrum_id, spectrum_id, sizeof j.spectrum_id);
 	str_copy(j.batch_id, batch_id != NULL ? batch_id : "",
 	    sizeof j.batch_id);
@@ -436,19 +542,7 @@ infer_client_submit(struct infer_client *c, const char *spectrum_id,
 	c->latest = latest;
 	enqueue_locked(c, &j, &dropped);
 	pthread_mutex_unlock(&c->lock);
-	if (dropped.pixels != NULL) {
-		struct spool_error rec = {
-		    .device_id = INFER_DEVICE_ID,
-		    .point_id = dropped.spectrum_id,
-		    .code = COLLECT_CANCELLED,
-		    .description = "not predicted: the inference queue is "
-		    "full (host too slow or down)", .ts_us = dropped.ts_us };
-
-		if (spool_put(c->spool, NULL, 0, &rec, 1) != 0)
-			log_event(LOG_ERROR, "spool_write_failed", "{s:s}",
-			    "error", spool_last_error(c->spool));
-		job_free(&dropped);
-	}
+	drop_job(c, &dropped, QUEUE_FULL);
 	wake(c);
 }
 
@@ -468,7 +562,7 @@ infer_client_repredict(struct infer_client *c)
 		enqueue_locked(c, &j, &dropped);
 	}
 	pthread_mutex_unlock(&c->lock);
-	job_free(&dropped);
+	drop_job(c, &dropped, QUEUE_FULL);
 	if (have)
 		wake(c);
 	return have;
@@ -574,7 +668,7 @@ infer_client_stop(struct infer_client *c)
 	wake(c);
 	pthread_join(c->thread, NULL);
 	while (pop_job(c, &j))
-		job_free(&j);
+		drop_job(c, &j, "not predicted: the inference client stopped");
 	job_free(&c->latest);
 	infer_link_free(c->link);
 	zmq_ctx_term(c->zctx);

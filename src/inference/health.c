@@ -8,8 +8,9 @@
  *   no good heartbeat yet, started < heartbeat + timeout   UNKNOWN
  *     ago (the first answer may still come)
  *   last good heartbeat (or the start, if none) more       DOWN
- *     than 2 * heartbeat + timeout ago: two heartbeats
- *     in a row unanswered
+ *     than 2 * (heartbeat + timeout) ago: two heartbeats
+ *     in a row unanswered (each may wait a timeout behind
+ *     a predict, and takes one itself when unanswered)
  *   no good heartbeat yet                                  DOWN
  *   a problem (timeout, malformed/mismatched reply,        DEGRADED
  *     error reply) less than INFER_DEGRADED_HOLD
@@ -105,7 +106,7 @@ infer_health(const struct infer_health_input *in)
 	if (in->last_good_heartbeat_ms == 0 &&
 	    in->now_ms - in->started_ms < in->heartbeat_ms + in->timeout_ms)
 		return LINK_UNKNOWN;
-	if (in->now_ms - since > 2 * in->heartbeat_ms + in->timeout_ms)
+	if (in->now_ms - since > 2 * (in->heartbeat_ms + in->timeout_ms))
 		return LINK_DOWN;
 	if (in->last_good_heartbeat_ms == 0)
 		return LINK_DOWN;

@@ -55,7 +55,7 @@ struct infer_health_input {
 /*
  * The link state (table in health.c): LINK_UNKNOWN before the first
  * heartbeat could have been answered, LINK_DOWN when two heartbeats in a
- * row went unanswered, LINK_DEGRADED after a recent problem or with p95
+ * row went unanswered (none good for 2 * (heartbeat + timeout)), LINK_DEGRADED after a recent problem or with p95
  * above the target, LINK_UP otherwise.
  */
 enum link_state infer_health(const struct infer_health_input *in);

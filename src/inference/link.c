@@ -110,9 +110,10 @@ rebuild_socket(struct infer_link *l)
 	char err[256];
 
 	close_socket(l);
-	l->n.rebuilds++;
 	if (open_socket(l, err, sizeof err) != 0)
 		log_event(LOG_ERROR, "inference_socket", "{s:s}", "error", err);
+	else
+		l->n.rebuilds++;
 }
 
 /*
@@ -194,10 +195,11 @@ recv_reply(struct infer_link *l, struct infer_msg *rep, char *err,
 		}
 		more = zmq_msg_more(&m);
 		total++;
-		if (n < MAX_REPLY_FRAMES)
-			msgs[n++] = m;
-		else
-			zmq_msg_close(&m);
+		if (n < MAX_REPLY_FRAMES) {
+			zmq_msg_init(&msgs[n]);
+			zmq_msg_move(&msgs[n++], &m);
+		}
+		zmq_msg_close(&m);
 	}
 	if (out == INFER_OK && total > MAX_REPLY_FRAMES) {
 		snprintf(err, errlen, "reply of %zu frames, at most %d "
@@ -253,20 +255,22 @@ infer_link_request(struct infer_link *l, struct infer_msg *req,
 	int64_t t0 = mono_us();
 	int64_t deadline = t0 + l->timeout_ms * 1000;
 	enum infer_outcome out;
+	bool late = false;
 
 	snprintf(req->id, sizeof req->id, "%s-%llu", l->id_prefix,
 	    (unsigned long long)++l->next_id);
 	nframes = infer_encode(req, frames, &bin, err, errlen);
 	if (nframes < 0)
-		return INFER_REJECTED;  /* our own message: a bug, not the link */
+		return INFER_BAD_REQUEST;       /* ours: not the link's fault */
 	if (l->sock == NULL)
 		rebuild_socket(l);
-	l->n.requests++;
 	rc = l->sock == NULL ? 0 : wait_socket(l, ZMQ_POLLOUT, deadline);
 	if (rc == 1 && send_frames(l, frames, nframes) != 0) {
 		snprintf(err, errlen, "cannot send to %s: %s", l->endpoint,
 		    zmq_strerror(errno));
 		rc = 0;
+	} else if (rc == 1) {
+		l->n.requests++;
 	} else if (rc == 0) {
 		snprintf(err, errlen, "%s not reachable within %lld ms",
 		    l->endpoint, (long long)l->timeout_ms);
@@ -294,9 +298,8 @@ infer_link_request(struct infer_link *l, struct infer_msg *req,
 	if (out == INFER_OK && strcmp(rep->id, req->id) != 0) {
 		snprintf(err, errlen, "reply to request %s, expected %s",
 		    rep->id, req->id);
-		if (is_earlier_request(l, rep->id))
-			l->n.late_replies++;
 		out = INFER_REJECTED;
+		late = is_earlier_request(l, rep->id);
 	}
 	if (out == INFER_OK && rep->type == INFER_ERROR) {
 		snprintf(err, errlen, "server error %s: %s", rep->code,
@@ -317,7 +320,10 @@ infer_link_request(struct infer_link *l, struct infer_msg *req,
 		}
 	}
 	if (out == INFER_REJECTED) {
-		l->n.rejected++;
+		if (late)
+			l->n.late_replies++;
+		else
+			l->n.rejected++;
 		rebuild_socket(l);
 		return out;
 	}

@@ -27,19 +27,20 @@
 enum infer_outcome {
 	INFER_OK,               /* *rep is the reply of the right type */
 	INFER_TIMEOUT,          /* not sent or not answered in time */
-	INFER_REJECTED,         /* a reply we cannot use (or our own
-	                           request would not encode) */
+	INFER_REJECTED,         /* a reply we cannot use */
 	INFER_SERVER_ERROR,     /* an error reply: *rep holds it */
-	INFER_STOPPED           /* *stop was set meanwhile */
+	INFER_STOPPED,          /* *stop was set meanwhile */
+	INFER_BAD_REQUEST       /* req itself does not encode (e.g. a NaN
+	                           pixel): nothing sent, the link is fine */
 };
 
 struct infer_link_counters {
-	uint64_t requests;
+	uint64_t requests;      /* sent */
 	uint64_t timeouts;
 	uint64_t late_replies;  /* a reply to an earlier request of ours */
 	uint64_t rejected;      /* malformed, oversized, mismatched */
 	uint64_t server_errors;
-	uint64_t rebuilds;      /* sockets made after the first */
+	uint64_t rebuilds;      /* sockets made again after the first */
 };
 
 struct infer_link;

@@ -168,6 +168,11 @@ load_output(const struct loader *l, json_t *o, const char *path,
 	if (json_string_length(v) >= sizeof out->unit)
 		return fail(l, kpath, 0, _("longer than %zu bytes"),
 		    sizeof out->unit - 1);
+	for (const unsigned char *u = (const unsigned char *)
+	    json_string_value(v); *u != '\0'; u++)
+		if (*u < 0x20 || *u == 0x7f)
+			return fail(l, kpath, 0, _("a control character in "
+			    "the unit"));
 	str_copy(out->unit, json_string_value(v), sizeof out->unit);
 
 	if ((v = member(l, o, path, "intercept", kpath)) == NULL)

@@ -18,6 +18,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,6 +406,8 @@ static const struct app_case app_range_cases[] = {
 	    1, 10, "$.site", "must not be empty" },
 	{ "{'site': 'Plant', 'console_id': 'c-1', 'inference': {'endpoint': 'inference:5555'}}",
 	    1, 66, "$.inference.endpoint", "not a ZeroMQ endpoint (tcp://host:port or ipc://path)" },
+	{ "{'site': 'Plant', 'console_id': 'c-1', 'inference': {'endpoint': 'tcp://inference.local'}}",
+	    1, 66, "$.inference.endpoint", "not a ZeroMQ endpoint (tcp://host:port or ipc://path)" },
 	{ "{'site': 'Plant', 'console_id': 'c-1', 'inference': {'timeout_ms': 5}}",
 	    1, 68, "$.inference.timeout_ms", "5 is out of range (10..60000)" },
 };
@@ -421,6 +424,161 @@ static const struct app_case app_id_cases[] = {
 	    1, 33, "$.console_id", "invalid id: use 1 to 63 characters from A-Z a-z 0-9 _ . -" },
 	{ "{'site': 'Plant', 'console_id': 7}",
 	    1, 33, "$.console_id", "expected a string, got an integer" },
+};
+
+/* "alarms" of a point: its keys, their types and ranges, and the limits as
+   a whole (alarm_limits_check's reasons, at the object). */
+static const struct mutation alarm_cases[] = {
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'h': 5, 'delay_ms': 500}}",
+	    12, 117, "$.points[0].alarms.delay_ms", "unknown key \"delay_ms\" (did you mean \"delay_s\"?)" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'H': 5}}",
+	    12, 109, "$.points[0].alarms.H", "unknown key \"H\" (did you mean \"h\"?)" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': [5]}",
+	    12, 108, "$.points[0].alarms", "expected an object, got an array" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'hh': '9'}}",
+	    12, 115, "$.points[0].alarms.hh", "expected a number, got a string" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'l': null}}",
+	    12, 114, "$.points[0].alarms.l", "expected a number, got null" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'h': 5, 'delay_s': true}}",
+	    12, 128, "$.points[0].alarms.delay_s", "expected a number, got a boolean" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'deadband': 0.5, 'delay_s': 2}}",
+	    12, 108, "$.points[0].alarms", "no alarm limit: give at least one of \"hh\", \"h\", \"l\", \"ll\"" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {}}",
+	    12, 108, "$.points[0].alarms", "no alarm limit: give at least one of \"hh\", \"h\", \"l\", \"ll\"" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'h': 5, 'deadband': -0.5}}",
+	    12, 129, "$.points[0].alarms.deadband", "must not be negative" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'h': 5, 'delay_s': -1}}",
+	    12, 128, "$.points[0].alarms.delay_s", "-1 is out of range (0..3600)" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'h': 5, 'delay_s': 3600.5}}",
+	    12, 128, "$.points[0].alarms.delay_s", "3600.5 is out of range (0..3600)" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'hh': 10, 'h': 12}}",
+	    12, 108, "$.points[0].alarms", "the H limit must not be above the HH limit" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'l': 2, 'll': 3}}",
+	    12, 108, "$.points[0].alarms", "the LL limit must not be above the L limit" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'l': 5, 'h': 5}}",
+	    12, 108, "$.points[0].alarms", "every low alarm limit must be below every high alarm limit" },
+	{ "'address': 0, 'type': 'float32'}",
+	    "'address': 0, 'type': 'float32', 'alarms': {'ll': 8, 'hh': 7}}",
+	    12, 108, "$.points[0].alarms", "every low alarm limit must be below every high alarm limit" },
+	{ "'type': 'bool'}",
+	    "'type': 'bool', 'alarms': {'h': 1}}",
+	    15, 94, "$.points[3].alarms", "a bool point cannot have alarm limits" },
+	{ "  'events': [",
+	    "  'spectra': [\n    {'id': 'spec', 'device': 'pump', 'address': 100, 'pixels': 8, 'alarms': {'h': 5}}\n  ],\n  'events': [",
+	    18, 67, "$.spectra[0].alarms", "alarm limits apply to points, not to spectra" },
+};
+
+/* "recipes": every class of error, located. */
+static const struct mutation recipe_cases[] = {
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'run_mins': 2, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 86, "$.recipes[0].run_mins", "unknown key \"run_mins\" (did you mean \"run_min\"?)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 5, "$.recipes[0]", "missing required key \"version\"" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 5, "$.recipes[0]", "missing required key \"name\"" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 5, "$.recipes[0]", "missing required key \"run_min\"" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1}\n  ],\n  'events': [",
+	    18, 5, "$.recipes[0]", "missing required key \"points\"" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': 3, 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 50, "$.recipes[0].version", "expected a string, got an integer" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': '1', 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 83, "$.recipes[0].expected_h", "expected a number, got a string" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': 'flow'}\n  ],\n  'events': [",
+	    18, 96, "$.recipes[0].points", "expected an array, got a string" },
+	{ "  'events': [",
+	    "  'recipes': [\n    'racemate'\n  ],\n  'events': [",
+	    18, 5, "$.recipes[0]", "expected an object, got a string" },
+	{ "  'events': [",
+	    "  'recipes': {},\n  'events': [",
+	    17, 14, "$.recipes", "expected an array, got an object" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 0, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 66, "$.recipes[0].run_min", "0 is out of range (more than 0, at most 1440)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': -12.5, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 66, "$.recipes[0].run_min", "-12.5 is out of range (more than 0, at most 1440)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 8761, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 83, "$.recipes[0].expected_h", "8761 is out of range (more than 0, at most 8760)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 90, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 84, "$.recipes[0].expected_h", "a batch cannot be shorter than one run (run_min)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': '', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 27, "$.recipes[0].name", "must not be empty" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': 'vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 50, "$.recipes[0].version", "too long (at most 31 bytes)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac/1', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    18, 12, "$.recipes[0].id", IDMSG },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': []}\n  ],\n  'events': [",
+	    18, 96, "$.recipes[0].points", "a recipe needs at least one point" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 'walk']}\n  ],\n  'events': [",
+	    18, 105, "$.recipes[0].points[1]", "unknown point \"walk\"" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 2]}\n  ],\n  'events': [",
+	    18, 105, "$.recipes[0].points[1]", "expected a string, got an integer" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1', 'flow']}\n  ],\n  'events': [",
+	    18, 111, "$.recipes[0].points[2]", "point \"flow\" is listed twice (first at line 18, column 97)" },
+	{ "  'events': [",
+	    "  'recipes': [\n    {'id': 'rac', 'name': 'Racemate', 'version': '3', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']},\n    {'id': 'rac', 'name': 'Racemate', 'version': '4', 'run_min': 2, 'expected_h': 1, 'points': ['flow', 't1']}\n  ],\n  'events': [",
+	    19, 12, "$.recipes[1].id", "duplicate recipe id \"rac\" (first at line 18)" },
+};
+
+/* app.json "maintenance": the keys here; the window's own rules are
+   maint_window_from_json's, reported at the entry with its message. */
+static const struct app_case app_maintenance_cases[] = {
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'announced_by': 'sam', 'reason': 'Column repacking'}]}",
+	    3, 68, "$.maintenance[0].announced_by", "unknown key \"announced_by\"" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reasons': 'Column repacking'}]}",
+	    3, 68, "$.maintenance[0].reasons", "unknown key \"reasons\" (did you mean \"reason\"?)" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': {}}",
+	    2, 17, "$.maintenance", "expected an array, got an object" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  '2026-11-22T06:00:00Z']}",
+	    3, 3, "$.maintenance[0]", "expected an object, got a string" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z'}]}",
+	    3, 3, "$.maintenance[0]", "\"reason\" is missing" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reason': ''}]}",
+	    3, 3, "$.maintenance[0]", "\"reason\" is empty" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reason': 7}]}",
+	    3, 3, "$.maintenance[0]", "\"reason\" must be a string" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reason': 'Column repacking'},\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00', 'reason': 'Column repacking'}]}",
+	    4, 3, "$.maintenance[1]", "\"end\": \"2026-11-22T10:00:00\" has no time zone: write it in UTC, ending in Z" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00+01:00', 'end': '2026-11-22T10:00:00Z', 'reason': 'Column repacking'}]}",
+	    3, 3, "$.maintenance[0]", "\"start\": \"2026-11-22T06:00:00+01:00\" has a UTC offset: write it in UTC, ending in Z" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T05:00:00Z', 'reason': 'Column repacking'}]}",
+	    3, 3, "$.maintenance[0]", "\"end\" (2026-11-22T05:00:00Z) is not after \"start\" (2026-11-22T06:00:00Z)" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'id': 'bad id', 'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reason': 'Column repacking'}]}",
+	    3, 3, "$.maintenance[0]", "\"id\" must be 1 to 39 characters of A-Z a-z 0-9 . _ : -" },
+	{ "{'site': 'Plant', 'console_id': 'c-1',\n 'maintenance': [\n  {'id': 'mw-1', 'start': '2026-11-22T06:00:00Z', 'end': '2026-11-22T10:00:00Z', 'reason': 'Column repacking'},\n  {'id': 'mw-1', 'start': '2026-11-29T06:00:00Z', 'end': '2026-11-29T10:00:00Z', 'reason': 'Column repacking'}]}",
+	    4, 3, "$.maintenance[1]", "duplicate maintenance window id \"mw-1\" (first at line 3)" },
 };
 
 /* --- helpers ------------------------------------------------------------------ */
@@ -1072,6 +1230,92 @@ test_valid_extended(void **state)
 	free(dev);
 }
 
+/* Alarm limits and recipes, as the model holds them. */
+static void
+test_valid_alarms_recipes(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{ "'address': 0, 'type': 'float32'}",
+		    "'address': 0, 'type': 'float32',\n"
+		    "     'alarms': {'hh': 30, 'h': 27.5, 'l': 5, 'll': -2,"
+		    " 'deadband': 0.25, 'delay_s': 2.5}}" },
+		/* One limit is enough; equal H and HH are allowed. */
+		{ "'scale': 0.1, 'unit': '°C'},\n    {'id': 't2'",
+		    "'scale': 0.1, 'unit': '°C', 'alarms': {'h': 80, 'hh': 80}},"
+		    "\n    {'id': 't2'" },
+		{ "'unit': '°C'},\n    {'id': 'run'",
+		    "'unit': '°C', 'alarms': {'ll': -40}},\n    {'id': 'run'" },
+		{ "  'events': [",
+		    "  'recipes': [\n"
+		    "    {'id': 'rac', 'name': 'Racemate separation',"
+		    " 'version': '3.1-rc', 'run_min': 12.5, 'expected_h': 36,"
+		    " 'points': ['t2', 'flow', 'run']},\n"
+		    "    {'id': 'flush', 'name': 'Flush', 'version': '1',"
+		    " 'run_min': 0.5, 'expected_h': 0.5, 'points': ['flow']}\n"
+		    "  ],\n  'events': [" },
+	};
+	const struct alarm_limits *a;
+	const struct recipe *rc;
+	const struct model *m;
+	struct run r;
+	char *dev = xstrdup(base_devices), *next;
+
+	(void)state;
+	for (size_t k = 0; k < ARRAY_LEN(edits); k++) {
+		next = replace_once(dev, edits[k].from, edits[k].to);
+		free(dev);
+		dev = next;
+	}
+	assert_loads(app_ok, dev, &r);
+	m = r.m;
+	a = &m->points[0].alarms;
+	assert_true(m->points[0].has_alarms);
+	assert_true(a->has_hh && a->has_h && a->has_l && a->has_ll);
+	assert_true(a->hh == 30.0);
+	assert_true(a->h == 27.5);
+	assert_true(a->l == 5.0);
+	assert_true(a->ll == -2.0);
+	assert_true(a->deadband == 0.25);
+	assert_int_equal(a->delay_ms, 2500);
+	a = &m->points[1].alarms;
+	assert_true(m->points[1].has_alarms);
+	assert_true(a->has_h && a->has_hh && !a->has_l && !a->has_ll);
+	assert_true(a->deadband == 0.0);                /* defaults */
+	assert_int_equal(a->delay_ms, 0);
+	a = &m->points[2].alarms;
+	assert_true(m->points[2].has_alarms);
+	assert_true(!a->has_hh && !a->has_h && !a->has_l && a->has_ll);
+	assert_true(a->ll == -40.0);
+	assert_false(m->points[3].has_alarms);          /* none given */
+
+	assert_int_equal(m->nrecipes, 2);
+	rc = &m->recipes[0];
+	assert_string_equal(rc->id, "rac");
+	assert_string_equal(rc->name, "Racemate separation");
+	assert_string_equal(rc->version, "3.1-rc");
+	assert_int_equal(rc->run_ms, 750000);
+	assert_int_equal(rc->expected_ms, INT64_C(36) * 3600000);
+	assert_int_equal(rc->npoints, 3);               /* in its own order */
+	assert_int_equal(rc->points[0], 2);
+	assert_int_equal(rc->points[1], 0);
+	assert_int_equal(rc->points[2], 3);
+	rc = &m->recipes[1];
+	assert_int_equal(rc->run_ms, 30000);
+	assert_int_equal(rc->expected_ms, 1800000);     /* one run and more */
+	assert_int_equal(model_find_recipe(m, "flush"), 1);
+	assert_int_equal(model_find_recipe(m, "flow"), -1);
+	assert_int_equal(m->nmaintenance, 0);
+	unload(&r);
+	free(dev);
+
+	/* No "recipes": none. */
+	assert_loads(app_ok, base_devices, &r);
+	assert_int_equal(r.m->nrecipes, 0);
+	unload(&r);
+}
+
 static const char *
 srcdir(void)
 {
@@ -1115,6 +1359,10 @@ test_shipped_configs(void **state)
 	}
 	assert_true(shared >= 1);        /* an RTU line with two devices */
 	assert_true(m->nevents >= 1);
+	assert_true(m->nrecipes >= 1);
+	assert_true(m->recipes[0].npoints >= 1);
+	assert_true(m->points[model_find_point(m, "PT-301")].has_alarms);
+	assert_int_equal(m->nmaintenance, 0);
 	model_free(m);
 
 	/* The demo: each device on its own 127.0.0.1 port, read every second. */
@@ -1147,6 +1395,101 @@ test_shipped_configs(void **state)
 		}
 		assert_true(read);
 	}
+
+	/* Alarms: doc/configuration.md lists them; PT-303's H cycles. */
+	k = (size_t)model_find_point(m, "PT-303");
+	assert_true(m->points[k].has_alarms);
+	assert_true(m->points[k].alarms.has_h && m->points[k].alarms.has_hh);
+	assert_false(m->points[k].alarms.has_l || m->points[k].alarms.has_ll);
+	assert_true(m->points[k].alarms.h == 18.0);
+	assert_true(m->points[k].alarms.hh == 21.0);
+	assert_true(m->points[k].alarms.deadband == 0.5);
+	assert_int_equal(m->points[k].alarms.delay_ms, 2000);
+	assert_false(m->points[model_find_point(m, "P-101.RUN")].has_alarms);
+	assert_true(m->points[model_find_point(m, "AT-501.LASER")].has_alarms);
+
+	/* The recipe of the demo: short runs, so that a batch shows them. */
+	assert_int_equal(m->nrecipes, 1);
+	assert_string_equal(m->recipes[0].id, "racemate-sep");
+	assert_string_equal(m->recipes[0].name, "Racemate separation");
+	assert_string_equal(m->recipes[0].version, "3");
+	assert_int_equal(m->recipes[0].run_ms, 120000);
+	assert_int_equal(m->recipes[0].expected_ms, 3600000);
+	assert_int_equal(m->recipes[0].npoints, 6);
+	assert_int_equal(m->recipes[0].points[0], model_find_point(m, "FT-101"));
+	assert_int_equal(m->recipes[0].points[3], model_find_point(m, "FT-104"));
+	assert_int_equal(m->recipes[0].points[4], model_find_point(m, "PT-303"));
+	assert_int_equal(m->recipes[0].points[5],
+	    model_find_point(m, "AT-501.LASER"));
+	assert_int_equal(m->nmaintenance, 0);       /* tests add their own */
+	model_free(m);
+}
+
+/*
+ * Where a demo value can be: a square wave sits at base - |amplitude| or
+ * base + |amplitude|; a sine or sawtooth anywhere between; plus noise and
+ * the rounding of the register (half a scale step).  margin_sd: how many
+ * standard deviations of noise count as "never".
+ */
+static void
+sim_extremes(const struct point *p, double margin_sd, double *lo, double *hi)
+{
+	double amp = p->sim.wave == SIM_CONSTANT ? 0.0 : fabs(p->sim.amplitude);
+	double slack = margin_sd * p->sim.noise;
+
+	if (p->type != VALUE_F32 && p->type != VALUE_F64)
+		slack += fabs(p->scale) / 2.0;
+	*lo = p->sim.base - amp - slack;
+	*hi = p->sim.base + amp + slack;
+}
+
+/*
+ * The demo's alarms do what doc/configuration.md says: no limit of any
+ * point is within reach of what the simulator serves (6 sigma), except
+ * PT-303's H.  PT-303 is a square wave: its upper level reaches H (by 4
+ * sigma) and its lower level clears it (below H - deadband by 4 sigma), so
+ * H comes in the second half of every 120 s cycle and goes in the first.
+ */
+static void
+test_demo_alarm_cycle(void **state)
+{
+	struct model *m;
+	size_t k, alarmed = 0;
+
+	(void)state;
+	m = load_shipped("config/demo");
+	for (k = 0; k < m->npoints; k++) {
+		const struct point *p = &m->points[k];
+		const struct alarm_limits *a = &p->alarms;
+		int cycling = strcmp(p->id, "PT-303") == 0;
+		double lo, hi, up, down;
+
+		if (!p->has_alarms)
+			continue;
+		alarmed++;
+		sim_extremes(p, 6.0, &lo, &hi);
+		if (a->has_hh)
+			assert_true(hi < a->hh);
+		if (a->has_h && !cycling)
+			assert_true(hi < a->h);
+		if (a->has_l)
+			assert_true(lo > a->l);
+		if (a->has_ll)
+			assert_true(lo > a->ll);
+		if (!cycling)
+			continue;
+		assert_int_equal(p->sim.wave, SIM_SQUARE);
+		assert_true(p->sim.period_s == 120.0);
+		assert_true(p->sim.phase == 0.5);   /* low first: no alarm at 0 s */
+		sim_extremes(p, 4.0, &lo, &hi);
+		up = p->sim.base + fabs(p->sim.amplitude) - (hi - p->sim.base -
+		    fabs(p->sim.amplitude));
+		down = p->sim.base - fabs(p->sim.amplitude) + (p->sim.base -
+		    fabs(p->sim.amplitude) - lo);
+		assert_true(up >= a->h);                 /* raised every cycle */
+		assert_true(down < a->h - a->deadband);  /* and cleared */
+	}
+	assert_true(alarmed >= 8);
 	model_free(m);
 }
 
@@ -1212,6 +1555,91 @@ test_bad_ids(void **state)
 	(void)state;
 	run_mutations(id_cases, ARRAY_LEN(id_cases));
 	run_app_cases(app_id_cases, ARRAY_LEN(app_id_cases));
+}
+
+static void
+test_alarm_errors(void **state)
+{
+	(void)state;
+	run_mutations(alarm_cases, ARRAY_LEN(alarm_cases));
+}
+
+static void
+test_recipe_errors(void **state)
+{
+	(void)state;
+	run_mutations(recipe_cases, ARRAY_LEN(recipe_cases));
+}
+
+/* The most windows a file may hold is what a console keeps. */
+static char *
+app_with_windows(size_t n)
+{
+	size_t len = 128 + n * 128, used;
+	char *app = xmalloc(len);
+
+	used = (size_t)snprintf(app, len, "{'site': 'Plant', 'console_id': "
+	    "'c-1',\n 'maintenance': [");
+	for (size_t k = 0; k < n; k++)
+		used += (size_t)snprintf(app + used, len - used, "%s\n  {'id': "
+		    "'w%zu', 'start': '2026-11-22T06:00:00Z', 'end': "
+		    "'2026-11-22T10:00:00Z', 'reason': 'R'}", k ? "," : "", k);
+	snprintf(app + used, len - used, "]}");
+	return app;
+}
+
+static void
+test_maintenance_windows(void **state)
+{
+	static const char app[] = "{'site': 'Plant', 'console_id': 'c-1',\n"
+	    " 'maintenance': [\n"
+	    "  {'id': 'mw-1', 'start': '2026-11-22T06:00:00Z',"
+	    " 'end': '2026-11-22T10:00:00Z', 'reason': 'Column repacking'},\n"
+	    "  {'start': '2026-12-01T22:00:00.5Z', 'end': '2026-12-02T04:30:00Z',"
+	    " 'reason': 'Pump skid service, line 1'}]}";
+	const struct maint_window *w;
+	char id[MAINT_ID_MAX], *big;
+	struct run r;
+
+	(void)state;
+	run_app_cases(app_maintenance_cases, ARRAY_LEN(app_maintenance_cases));
+
+	assert_loads(app, base_devices, &r);
+	assert_int_equal(r.m->nmaintenance, 2);
+	w = &r.m->maintenance[0];
+	assert_string_equal(w->id, "mw-1");
+	assert_int_equal(w->start_us, INT64_C(1795327200) * 1000000);
+	assert_int_equal(w->end_us, INT64_C(1795341600) * 1000000);
+	assert_string_equal(w->reason, "Column repacking");
+	assert_string_equal(w->announced_by, "");
+	assert_int_equal(w->source, MAINT_SRC_CONFIG);
+	assert_false(w->cancelled);
+	w = &r.m->maintenance[1];
+	assert_int_equal(w->start_us, INT64_C(1796162400) * 1000000 + 500000);
+	assert_int_equal(w->end_us, INT64_C(1796185800) * 1000000);
+	/* No id: the stable one, the same at every load and console. */
+	maint_config_id(w->start_us, w->end_us, w->reason, id);
+	assert_string_equal(w->id, id);
+	assert_int_equal(strncmp(w->id, "cfg-", 4), 0);
+	assert_int_equal(w->source, MAINT_SRC_CONFIG);
+	unload(&r);
+
+	/* An empty list is none; MAINT_SET_CAP windows is the most. */
+	assert_loads("{'site': 'Plant', 'console_id': 'c-1', 'maintenance': []}",
+	    base_devices, &r);
+	assert_int_equal(r.m->nmaintenance, 0);
+	unload(&r);
+	big = app_with_windows(MAINT_SET_CAP);
+	assert_loads(big, base_devices, &r);
+	assert_int_equal(r.m->nmaintenance, MAINT_SET_CAP);
+	unload(&r);
+	free(big);
+	big = app_with_windows(MAINT_SET_CAP + 1);
+	load(&r, big, base_devices);
+	assert_one_error(&r, "app.json", 2, 17, "$.maintenance",
+	    "too many maintenance windows: 65 (at most 64)");
+	unload(&r);
+	free(big);
 }
 
 static void
@@ -1413,7 +1841,9 @@ main(void)
 		cmocka_unit_test(test_valid_model),
 		cmocka_unit_test(test_valid_full),
 		cmocka_unit_test(test_valid_extended),
+		cmocka_unit_test(test_valid_alarms_recipes),
 		cmocka_unit_test(test_shipped_configs),
+		cmocka_unit_test(test_demo_alarm_cycle),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_wrong_types),
 		cmocka_unit_test(test_missing_keys),
@@ -1422,6 +1852,9 @@ main(void)
 		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_invalid_enums),
 		cmocka_unit_test(test_bad_ids),
+		cmocka_unit_test(test_alarm_errors),
+		cmocka_unit_test(test_recipe_errors),
+		cmocka_unit_test(test_maintenance_windows),
 		cmocka_unit_test(test_historian_password),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_byte_order_mark),

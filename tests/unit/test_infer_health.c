@@ -40,17 +40,17 @@ test_unknown_at_start(void **state)
 	assert_int_equal(infer_health(&in), LINK_DOWN);
 }
 
-/* Row 2: two heartbeats in a row unanswered (2 * 2000 + 200 ms). */
+/* Row 2: two heartbeats in a row unanswered (2 * (2000 + 200) ms). */
 static void
 test_down_after_two_missed(void **state)
 {
 	struct infer_health_input in = base();
 
 	(void)state;
-	in.last_good_heartbeat_ms = in.now_ms - 4200;
+	in.last_good_heartbeat_ms = in.now_ms - 4400;
 	in.last_problem_ms = in.now_ms - 100;
 	assert_int_equal(infer_health(&in), LINK_DEGRADED);
-	in.last_good_heartbeat_ms = in.now_ms - 4201;
+	in.last_good_heartbeat_ms = in.now_ms - 4401;
 	assert_int_equal(infer_health(&in), LINK_DOWN);
 }
 
