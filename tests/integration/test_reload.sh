@@ -79,7 +79,10 @@ jq --arg d "$DROP" '([(.spectra // [])[] | select(.device == $d) | .id]) as $sp
     | .points |= map(select(.device != $d))
     | .spectra |= ((. // []) | map(select(.device != $d)))
     | .events |= map(select(((.devices // []) | index($d) | not)
-        and ([(.spectra // [])[] | select(. as $x | $sp | index($x))] | length == 0)))' \
+        and ([(.spectra // [])[] | select(. as $x | $sp | index($x))] | length == 0)))
+    | [.points[].id] as $kept
+    | .recipes |= ((. // []) | map(.points |= map(select(. as $p | $kept | index($p))))
+        | map(select(.points | length > 0)))' \
     "$T/devices.good" >"$T/devices.drop"
 cp "$T/devices.drop" "$CFG/devices.json"
 "$JOPE" check-config -c "$CFG" >/dev/null || fail "test config invalid"
