@@ -55,10 +55,13 @@
 #include "engine_sign.h"
 #include "historian/uploader.h"
 #include "inference/client.h"
+#include "plant/alarm_board.h"
 #include "store/spool.h"
 
 #define HOUSEKEEPING_MS 1000
 #define RETENTION_EVERY_MS (INT64_C(86400) * 1000)
+/* The historian's backlog alarm: the oldest waiting record this old. */
+#define BACKLOG_ALARM_US (INT64_C(900) * 1000000)
 
 struct engine {
 	const struct model *m;
@@ -75,6 +78,7 @@ struct engine {
 	int lock_fd;
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
+	struct alarm_board *alarms;     /* of e->m; replaced with it */
 	struct infer_client *infer;     /* NULL: no inference configured.
 	                                   Replaced only while collection is
 	                                   stopped (executor_stop waits for
@@ -119,6 +123,77 @@ engine_spool_path_for(const struct app_config *app, const char *state_dir)
  * A busy or briefly failing spool (a checkpoint, a reader holding a lock)
  * gets a few more tries before the results count as not stored.
  */
+/*
+ * The alarms' changes into the audit trail (a regulated record, uploaded
+ * exactly once like every audit event) and the log: from the housekeeper
+ * only, so the trail's chain is appended from one thread.
+ */
+static void
+record_alarms(struct engine *e)
+{
+	struct alarm_change_rec ch[64];
+	uint64_t lost = 0;
+	char err[256];
+	size_t n;
+
+	do {
+		n = alarm_board_take_changes(e->alarms, ch, 64, &lost);
+		for (size_t i = 0; i < n; i++) {
+			const struct alarm_change_rec *c = &ch[i];
+			char kind[32];
+			json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",
+			    "alarm", c->key, "source", c->source,
+			    "level", alarm_level_name(c->level),
+			    "from", alarm_state_name(c->from),
+			    "to", alarm_state_name(c->to),
+			    "priority", c->priority);
+
+			if (c->has_value) {
+				json_object_set_new(p, "value",
+				    json_real(c->value));
+				json_object_set_new(p, "limit",
+				    json_real(c->limit));
+			}
+			if (c->user[0] != '\0')
+				json_object_set_new(p, "by",
+				    json_string(c->user));
+			snprintf(kind, sizeof kind, "alarm_%s", c->what);
+			log_event(strcmp(c->what, "activated") == 0 ?
+			    LOG_WARN : LOG_INFO, kind, "{s:s,s:s}", "alarm",
+			    c->key, "state", alarm_state_name(c->to));
+			/* The event's own time; an ack's actor is the signer. */
+			if (audit_log_append(e->spool, e->key, kind, c->user, p,
+			    c->ts_us, err, sizeof err) < 0)
+				log_event(LOG_ERROR, "audit_append_failed",
+				    "{s:s,s:s}", "kind", kind, "error", err);
+		}
+	} while (n == 64);
+	if (lost > 0)
+		log_event(LOG_ERROR, "alarm_records_lost", "{s:I}", "changes",
+		    (json_int_t)lost);
+}
+
+/* System alarms from the figures just published; record; publish. */
+static void
+check_alarms(struct engine *e, const struct snapshot *snap,
+    const struct spool_counts *counts)
+{
+	struct alarm_change_rec ch[1];
+	int64_t now_ms = clock_mono_ms(clock_real());
+	int64_t now_us = clock_real_us(clock_real());
+
+	alarm_board_feed_system(e->alarms, SYSALARM_HISTORIAN_BACKLOG,
+	    e->m->app.historian_conninfo[0] != '\0' && counts->oldest_us > 0 &&
+	    now_us - counts->oldest_us > BACKLOG_ALARM_US, now_ms, now_us, ch);
+	alarm_board_feed_system(e->alarms, SYSALARM_INFERENCE_DOWN,
+	    snap->inference == LINK_DOWN, now_ms, now_us, ch);
+	alarm_board_feed_system(e->alarms, SYSALARM_DISK_LOW, e->disk_low,
+	    now_ms, now_us, ch);
+	record_alarms(e);
+	if (alarm_board_dirty(e->alarms))
+		state_set_alarms(e->state, alarm_board_publish(e->alarms));
+}
+
 static int
 put_with_retry(struct engine *e, const struct spool_sample *samples,
     size_t ns, const struct spool_error *errors, size_t ne)
@@ -131,6 +206,29 @@ put_with_retry(struct engine *e, const struct spool_sample *samples,
 		nanosleep(&pause, NULL);
 	}
 	return -1;
+}
+
+/*
+ * Stored results to the alarms: each good value against its point's
+ * limits; the device's communication alarm is active while none of a
+ * poll's points could be read.  The changes are recorded by the
+ * housekeeper (record_alarms), not here on an executor thread.
+ */
+static void
+feed_alarms(struct engine *e, size_t device, const struct point_result *r,
+    size_t n, size_t good)
+{
+	struct alarm_change_rec ch[ALARM_CHANGES_MAX];
+	int64_t now_ms = clock_mono_ms(clock_real());
+	int64_t now_us = clock_real_us(clock_real());
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].ok)
+			alarm_board_feed_point(e->alarms, r[i].point,
+			    r[i].value, true, now_ms, now_us, ch);
+	if (n > 0)
+		alarm_board_feed_device(e->alarms, device, ALARM_COMM,
+		    good == 0, now_ms, now_us, ch);
 }
 
 /* Executor sink: make results durable, then visible. */
@@ -182,6 +280,7 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 		free(lost);
 	} else {
 		state_record_poll(e->state, device, r, n);
+		feed_alarms(e, device, r, n, ns);
 	}
 	free(samples);
 	free(errors);
@@ -207,6 +306,17 @@ engine_device_state(void *ctx, size_t device, enum device_conn_state s,
 			    spool_last_error(e->spool));
 	}
 	state_set_device_conn(e->state, device, s, err);
+	{
+		struct alarm_change_rec ch[2];
+		int64_t now_ms = clock_mono_ms(clock_real());
+		int64_t now_us = clock_real_us(clock_real());
+
+		if (err != NULL)
+			alarm_board_feed_device(e->alarms, device, ALARM_COMM,
+			    true, now_ms, now_us, ch);
+		alarm_board_feed_device(e->alarms, device, ALARM_HARD_ERROR,
+		    s == DEVICE_HARD_ERROR, now_ms, now_us, ch);
+	}
 }
 
 static void engine_spectrum(void *ctx, size_t device, size_t spectrum,
@@ -412,6 +522,11 @@ reload_config(struct engine *e)
 	free(spool);
 
 	stop_collection(e, &st);
+	/* The old model's alarms end with it: record what they did. */
+	record_alarms(e);
+	alarm_board_free(e->alarms);
+	e->alarms = alarm_board_new(m);
+	state_set_alarms(e->state, alarm_board_publish(e->alarms));
 	if (inference_changed(&e->m->app, &m->app)) {
 		/* No spectrum can arrive while collection is stopped. */
 		infer_client_stop(e->infer);
@@ -490,6 +605,30 @@ engine_command_done(void *ctx, size_t device, enum task_kind kind,
 	state_set_command_result(e->state, ok, text);
 }
 
+/* A signed acknowledgement: its signatures are recorded already. */
+static void
+ack_alarms(struct engine *e, const struct command *c)
+{
+	struct alarm_change_rec ch[64];
+	char text[192];
+	size_t n;
+
+	n = alarm_board_ack(e->alarms, c->object, c->review, c->signer[0].user,
+	    clock_mono_ms(clock_real()), clock_real_us(clock_real()), ch,
+	    ARRAY_LEN(ch));
+	record_alarms(e);
+	state_set_alarms(e->state, alarm_board_publish(e->alarms));
+	if (n == 0) {
+		state_set_command_result(e->state, false, _("Nothing to "
+		    "acknowledge: the alarm is acknowledged already or gone"));
+		return;
+	}
+	snprintf(text, sizeof text, ngettext("%zu alarm acknowledged by %s",
+	    "%zu alarms acknowledged by %s", (unsigned long)n), n,
+	    c->signer[0].user);
+	state_set_command_result(e->state, true, text);
+}
+
 static void
 run_command(struct engine *e, const struct command *c)
 {
@@ -525,6 +664,10 @@ run_command(struct engine *e, const struct command *c)
 
 		if (!engine_sign_command(&se, c))
 			return;
+	}
+	if (c->kind == CMD_ALARM_ACK) {
+		ack_alarms(e, c);
+		return;
 	}
 	/* Indices are the UI's view of a model: refuse them after a swap. */
 	if (c->config_gen != e->generation || c->device >= m->ndevices) {
@@ -654,6 +797,7 @@ publish(struct engine *e)
 	check_disk(e, free_bytes, &counts);
 	state_set_spool(e->state, &counts, free_bytes, e->disk_low);
 	state_copy(e->state, &snap);
+	check_alarms(e, &snap, &counts);
 	/* Who publishes goes in too, so status can tell console from run. */
 	json = snapshot_to_json(&snap, e->mode, e->spool_path);
 	if (json != NULL) {
@@ -808,6 +952,7 @@ static void
 engine_free(struct engine *e)
 {
 	audit_watch_stop(e->audit);     /* it reads the spool */
+	alarm_board_free(e->alarms);
 	if (e->spool != NULL)
 		spool_close(e->spool);
 	console_key_free(e->key);
@@ -956,6 +1101,7 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	if (strcmp(e->mode, "console") == 0)
 		e->audit = audit_watch_start(e->spool, e->key, e->state_dir,
 		    e->state);
+	e->alarms = alarm_board_new(e->m);
 	/* Before collection: spectra go to it from the first read on. */
 	e->infer = start_inference(e, &e->m->app);
 	start_collection(e, NULL, NULL);
@@ -1017,6 +1163,7 @@ engine_stop(struct engine *e)
 	e->ex = NULL;
 	driver_free(e->drv);
 	publish(e);
+	record_alarms(e);
 	audit_system(e, "console_stop", json_pack("{s:s,s:s,s:I}", "mode",
 	    e->mode, "operator", login_name(), "pid", (json_int_t)getpid()));
 	log_event(LOG_INFO, "engine_stop", "{s:I,s:I,s:I}",

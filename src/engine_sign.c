@@ -81,7 +81,8 @@ bool
 engine_sign_applies(const struct command *c)
 {
 	return c->kind == CMD_WRITE_POINT || c->kind == CMD_SET_CLOCK ||
-	    c->kind == CMD_CONFIG_APPLY || c->kind == CMD_SIGN_CANCELLED;
+	    c->kind == CMD_CONFIG_APPLY || c->kind == CMD_ALARM_ACK ||
+	    c->kind == CMD_SIGN_CANCELLED;
 }
 
 static void
@@ -107,6 +108,9 @@ command_current(const struct engine_sign_env *env, const struct command *c)
 {
 	const struct model *m = env->m;
 
+	/* Alarm keys come from the configuration: same generation. */
+	if (signed_kind(c) == CMD_ALARM_ACK)
+		return c->config_gen == env->generation;
 	if (c->config_gen != env->generation || c->device >= m->ndevices)
 		return false;
 	if (signed_kind(c) == CMD_WRITE_POINT)
@@ -137,6 +141,12 @@ action_json(const struct engine_sign_env *env, const struct command *c,
 		if (current)
 			json_object_set_new(a, "unit",
 			    json_string(m->points[c->point].unit));
+	} else if (signed_kind(c) == CMD_ALARM_ACK) {
+		a = c->object[0] != '\0' ?
+		    json_pack("{s:s,s:s}", "action", "alarm_ack", "alarm",
+		    c->object) :
+		    json_pack("{s:s,s:s}", "action", "alarm_ack_shown",
+		    "filter", c->review);
 	} else {
 		a = json_pack("{s:s,s:s,s:s}", "action", "set_clock",
 		    "device", c->object, "to", "console_time");
@@ -179,6 +189,11 @@ report_signed(const struct engine_sign_env *env, const struct command *c,
 		/* TRANSLATORS: point id, signers, audit event number. */
 		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
 		    "%lld), writing"), c->object, names, (long long)seq);
+	else if (c->kind == CMD_ALARM_ACK)
+		/* TRANSLATORS: alarm key, signers, audit event number. */
+		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
+		    "%lld), acknowledging"), c->object[0] != '\0' ? c->object :
+		    _("the shown alarms"), names, (long long)seq);
 	else
 		/* TRANSLATORS: device id, signers, audit event number. */
 		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
@@ -370,7 +385,8 @@ engine_sign_command(const struct engine_sign_env *env,
     const struct command *c)
 {
 	enum approval_action a = signed_kind(c) == CMD_WRITE_POINT ?
-	    ACT_WRITE_SETPOINT : ACT_SET_CLOCK;
+	    ACT_WRITE_SETPOINT : signed_kind(c) == CMD_ALARM_ACK ?
+	    ACT_ALARM_ACK : ACT_SET_CLOCK;
 	const struct compliance_config *cc = &env->m->app.compliance;
 	struct signing_env se = { env->state_dir, env->spool, env->key,
 	    &env->m->app.signatures, cc->max_failures, cc->lockout_ms * 1000 };

@@ -39,14 +39,18 @@ enum command_kind {
 	CMD_CONFIG_APPLY,       /* make the config dir a new configuration
 	                           version (signed): only while it still
 	                           differs as `review` says */
-	CMD_REPREDICT           /* re-predict the latest spectrum (inference) */
+	CMD_REPREDICT,          /* re-predict the latest spectrum (inference) */
+	CMD_ALARM_ACK           /* acknowledge alarm `object` (an alarm_row
+	                           key), or with object "" every shown alarm
+	                           whose key or name contains `review` ("":
+	                           all) that is unacknowledged (signed) */
 };
 
 #define COMMAND_SIGNERS_MAX 2
 #define COMMAND_USER_MAX 33             /* as esig.user */
 #define COMMAND_REASON_MAX 256          /* as esig.reason */
 #define COMMAND_PASSWORD_MAX 256        /* bytes, with the NUL */
-#define COMMAND_OBJECT_MAX 64           /* as MODEL_ID_MAX */
+#define COMMAND_OBJECT_MAX 96           /* a model id, an alarm key */
 #define COMMAND_REVIEW_MAX 33           /* as CONFIG_REVIEW_TOKEN_MAX */
 
 /* One person's signature, as typed: checked by the engine. */

@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "core/state.h"
+#include "plant/alarm.h"
 #include "core/util.h"
 #include "store/spool.h"
 
@@ -74,6 +75,7 @@ state_free(struct state *st)
 	free(st->cur.points);
 	audit_list_release(st->cur.audit);
 	infer_view_release(st->cur.infer_view);
+	alarm_view_release(st->cur.alarms);
 	config_review_release(st->cur.config_review);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -340,6 +342,48 @@ state_set_inference(struct state *st, enum link_state link,
 	infer_view_release(old);
 }
 
+struct alarm_view *
+alarm_view_new(size_t n)
+{
+	struct alarm_view *v = xcalloc(1, sizeof *v);
+
+	v->rows = xcalloc(n + 1, sizeof *v->rows);
+	v->n = n;
+	atomic_init(&v->refs, 1);
+	return v;
+}
+
+void
+alarm_view_acquire(const struct alarm_view *v)
+{
+	if (v != NULL)
+		atomic_fetch_add(&((struct alarm_view *)v)->refs, 1);
+}
+
+void
+alarm_view_release(const struct alarm_view *v)
+{
+	struct alarm_view *w = (struct alarm_view *)v;
+
+	if (w == NULL || atomic_fetch_sub(&w->refs, 1) != 1)
+		return;
+	free(w->rows);
+	free(w);
+}
+
+void
+state_set_alarms(struct state *st, struct alarm_view *v)
+{
+	const struct alarm_view *old;
+
+	pthread_mutex_lock(&st->lock);
+	old = st->cur.alarms;
+	st->cur.alarms = v;
+	changed(st);
+	pthread_mutex_unlock(&st->lock);
+	alarm_view_release(old);
+}
+
 void
 state_set_audit(struct state *st, struct audit_list *list,
     const struct audit_status *status)
@@ -452,6 +496,7 @@ state_copy(struct state *st, struct snapshot *snap)
 	const struct audit_list *old = snap->audit;
 	const struct config_review *old_review = snap->config_review;
 	const struct infer_view *old_view = snap->infer_view;
+	const struct alarm_view *old_alarms = snap->alarms;
 
 	pthread_mutex_lock(&st->lock);
 	/* Sized exactly: after a reload the model may have more entries. */
@@ -465,10 +510,12 @@ state_copy(struct state *st, struct snapshot *snap)
 	audit_list_acquire(snap->audit);
 	config_review_acquire(snap->config_review);
 	infer_view_acquire(snap->infer_view);
+	alarm_view_acquire(snap->alarms);
 	pthread_mutex_unlock(&st->lock);
 	audit_list_release(old);
 	config_review_release(old_review);
 	infer_view_release(old_view);
+	alarm_view_release(old_alarms);
 	snap->devices = devs;
 	snap->points = pts;
 }
@@ -492,6 +539,7 @@ snapshot_free(struct snapshot *snap)
 	audit_list_release(snap->audit);
 	config_review_release(snap->config_review);
 	infer_view_release(snap->infer_view);
+	alarm_view_release(snap->alarms);
 	memset(snap, 0, sizeof *snap);
 }
 
@@ -579,6 +627,31 @@ inference_to_json(const struct snapshot *snap)
 	    "last_error_at", time_or_null(s->last_error_us));
 }
 
+/* The shown alarms (state names as in the audit trail). */
+static json_t *
+alarms_to_json(const struct alarm_view *v)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; v != NULL && i < v->n; i++) {
+		const struct alarm_row *r = &v->rows[i];
+
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:i,"
+		    "s:b,s:o,s:o,s:o,s:s}", "alarm", r->key, "source",
+		    r->source, "level", alarm_level_name(r->level), "state",
+		    alarm_state_name(r->state), "priority", r->priority,
+		    "flapping", r->flapping, "activated",
+		    time_or_null(r->activated_us), "cleared",
+		    time_or_null(r->cleared_us), "acked",
+		    time_or_null(r->acked_us), "acked_by", r->acked_by));
+	}
+	return json_pack("{s:I,s:I,s:I,s:o}",
+	    "unacked", (json_int_t)(v != NULL ? v->unacked : 0),
+	    "active", (json_int_t)(v != NULL ? v->active : 0),
+	    "activations", (json_int_t)(v != NULL ? v->activations : 0),
+	    "list", list);
+}
+
 char *
 snapshot_to_json(const struct snapshot *snap, const char *mode,
     const char *spool_path)
@@ -644,6 +717,7 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 		json_object_set_new(root, "mode", json_string(mode));
 	if (spool_path != NULL)
 		json_object_set_new(root, "spool_path", json_string(spool_path));
+	json_object_set_new(root, "alarms", alarms_to_json(snap->alarms));
 	/* The config dir against the version in use (null: the same). */
 	if (snap->config_review != NULL) {
 		const struct config_review *r = snap->config_review;

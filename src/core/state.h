@@ -17,6 +17,7 @@
 
 #include "collect/executor.h"
 #include "config/model.h"
+#include "core/alarm_view.h"
 #include "core/infer_view.h"
 #include "store/spool.h"
 
@@ -170,6 +171,7 @@ struct snapshot {
 	                                   with config_review up to date */
 	struct infer_status infer;      /* the inference link (infer_view.h) */
 	const struct infer_view *infer_view;    /* NULL before any spectrum */
+	const struct alarm_view *alarms;        /* NULL: none shown yet */
 };
 
 struct state;
@@ -227,6 +229,8 @@ void state_set_reload_done(struct state *st, uint64_t id);
  */
 void state_set_inference(struct state *st, enum link_state link,
     const struct infer_status *status, struct infer_view *view);
+/* Publish the alarm list (the state takes the caller's reference). */
+void state_set_alarms(struct state *st, struct alarm_view *v);
 /* Outcome of a reload attempt, shown by the console and status. */
 void state_set_config_status(struct state *st, bool applied, const char *msg);
 
