@@ -25,8 +25,8 @@
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help (the keys of the screen shown)
- *	F3, F6, F7      the device table, the inference trends, the
- *	                audit trail
+ *	F3, F5, F6, F7  the device table, the alarm list, the inference
+ *	                trends, the audit trail
  *	R               re-read the version in use (CMD_RELOAD_CONFIG) and
  *	                compare the config dir with it; when they differ,
  *	                the engine's answer opens the "Apply configuration"
@@ -34,10 +34,19 @@
  *	                Enter opens the e-signature dialogs of CMD_CONFIG_APPLY
  *	Ctrl-L          repaint everything
  *	anything else   to the screen (move, read now, and p, c, w, which
- *	                ask for the plan, clock and setpoint dialogs)
+ *	                ask for the plan, clock and setpoint dialogs; a and
+ *	                A, which ask to acknowledge alarms)
  *
- * While a screen edits text (the audit filter) every key goes to it, and
- * Ctrl-C is Esc there, as in every dialog.
+ * While a screen edits text (the audit or alarm filter) every key goes to
+ * it, and Ctrl-C is Esc there, as in every dialog.
+ *
+ * Alarms are watched on every screen: the header counts the
+ * unacknowledged ones (in the alarm colours while there are any), and a
+ * new activation (the list's activations counter grew since the last
+ * snapshot) rings the terminal's bell and shows the count in reverse
+ * video for ALARM_FLASH_US, without changing the screen, closing a
+ * dialog or taking a key.  Acknowledging is signed like a setpoint: a
+ * or A on the alarm list open the e-signature dialogs of CMD_ALARM_ACK.
  *
  * Commands that act on the plant (set a clock, write a setpoint) are pushed
  * only from here, and only signed: the setpoint is typed and confirmed, then
@@ -78,6 +87,7 @@
 
 #include <curses.h>
 
+#include "core/alarm_view.h"
 #include "core/i18n.h"
 #include "core/util.h"
 #include "ui/dialog.h"
@@ -93,6 +103,7 @@
 #define MESSAGE_US (5 * 1000000)        /* how long a key's message shows */
 #define DISK_REFRESH_US (10 * 1000000)  /* fallback statvfs, at most this often */
 #define IDLE_READS_MAX 100              /* readable stdin with no key: EOF */
+#define ALARM_FLASH_US (3 * 1000000)    /* a new alarm's highlight */
 
 static volatile sig_atomic_t got_winch, got_term, got_hup, got_int;
 static int sig_wfd = -1;
@@ -100,7 +111,8 @@ static int sig_wfd = -1;
 static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
-enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS, SCREEN_COUNT };
+enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS, SCREEN_ALARMS,
+	SCREEN_COUNT };
 
 struct app {
 	const struct ui_config *cfg;
@@ -122,6 +134,8 @@ struct app {
 	bool message_bad;
 	int64_t message_until;
 	int64_t disk_free, disk_checked;
+	uint64_t alarms_seen;   /* activations of the last alarm list seen */
+	int64_t alarm_flash_until;      /* the header's count in reverse */
 };
 
 /*
@@ -136,17 +150,21 @@ struct fkey {
 
 static const struct fkey main_keys[] = {
 	{ "F1", N_("Help"), 9, 0 },
-	{ "F5", N_("Read"), 7, SCREEN_KEY_READ },
+	{ "r", N_("Read"), 7, SCREEN_KEY_READ },
 	{ "w", N_("Write"), 6, SCREEN_KEY_WRITE },
 	{ "c", N_("Clock"), 5, SCREEN_KEY_CLOCK },
 	{ "p", N_("Plan"), 4, SCREEN_KEY_PLAN },
 	{ "p", N_("Re-predict"), 6, SCREEN_KEY_REPREDICT },
+	{ "a", N_("Acknowledge"), 8, SCREEN_KEY_ACK },
+	{ "A", N_("Ack all shown"), 7, SCREEN_KEY_ACK_ALL },
 	{ "Enter", N_("Detail"), 6, SCREEN_KEY_DETAIL },
 	{ "/", N_("Filter"), 5, SCREEN_KEY_FILTER },
 	{ "Esc", N_("Clear"), 4, SCREEN_KEY_CLEAR },
 	{ "Esc", N_("Close"), 6, SCREEN_KEY_CLOSE },
 	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
 	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
+	/* The first left out: the header counts the alarms anyway. */
+	{ "F5", N_("Alarms"), 1, SCREEN_KEY_TO_ALARMS },
 	{ "F6", N_("Trends"), 3, SCREEN_KEY_TO_TRENDS },
 	{ "F7", N_("Audit"), 3, SCREEN_KEY_TO_AUDIT },
 	{ "R", N_("Apply config"), 8, SCREEN_KEY_APPLY },
@@ -342,6 +360,7 @@ struct bar {
 	char long_text[BAR_MAX][192], short_text[BAR_MAX][192];
 	struct status_item item[BAR_MAX];
 	int role[BAR_MAX];              /* enum theme_role, 0: the bar's own */
+	attr_t extra[BAR_MAX];          /* added to the item's attributes */
 	size_t n;
 };
 
@@ -358,6 +377,7 @@ bar_add(struct bar *b, int priority, const char *long_text,
 	b->item[b->n].short_w = text_width(b->short_text[b->n]);
 	b->item[b->n].priority = priority;
 	b->role[b->n] = 0;
+	b->extra[b->n] = A_NORMAL;
 	b->n++;
 }
 
@@ -367,6 +387,14 @@ bar_role(struct bar *b, int role)
 {
 	if (b->n > 0)
 		b->role[b->n - 1] = role;
+}
+
+/* The last item added is drawn with these attributes too. */
+static void
+bar_extra(struct bar *b, attr_t extra)
+{
+	if (b->n > 0)
+		b->extra[b->n - 1] = extra;
 }
 
 /* Draw the fitted items from x; returns the column after the last one. */
@@ -385,11 +413,36 @@ bar_draw(struct bar *b, int y, int x, int width, attr_t attr)
 		t = b->item[i].fit == STATUS_LONG ? b->long_text[i] :
 		    b->short_text[i];
 		w = text_width(t);
-		draw_text(stdscr, y, x, w, b->role[i] != 0 ?
-		    theme_attr((enum theme_role)b->role[i]) : attr, ALIGN_LEFT, t);
+		draw_text(stdscr, y, x, w, (b->role[i] != 0 ?
+		    theme_attr((enum theme_role)b->role[i]) : attr) |
+		    b->extra[i], ALIGN_LEFT, t);
 		x += w + sep;
 	}
 	return x;
+}
+
+/*
+ * The unacknowledged alarms, on every screen: kept to the last while
+ * there are any (in the alarm colours, in reverse while a new one is
+ * announced), the first item left out when there are none.
+ */
+static void
+draw_alarm_count(struct app *a, struct bar *b, int64_t now)
+{
+	const struct alarm_view *l = a->snap.alarms;
+	size_t n = l != NULL ? l->unacked : 0;
+	char t1[96], t2[96];
+
+	/* TRANSLATORS: header; "unack": unacknowledged, keep it short. */
+	snprintf(t1, sizeof t1, ngettext("Alarms: %zu unack",
+	    "Alarms: %zu unack", (unsigned long)n), n);
+	snprintf(t2, sizeof t2, _("Alarms: %zu"), n);
+	bar_add(b, n > 0 ? 9 : 0, t1, t2);
+	if (n == 0)
+		return;
+	bar_role(b, ROLE_ALARM_COUNT);
+	if (now < a->alarm_flash_until)
+		bar_extra(b, A_REVERSE);
 }
 
 static void
@@ -414,6 +467,7 @@ draw_header(struct app *a, const struct rect *r, int64_t now)
 	draw_text(stdscr, r->y, r->x + r->w - cw - 1, cw,
 	    theme_attr(ROLE_HEADER_CLOCK), ALIGN_LEFT, clock);
 	bar_add(&b, 3, _("Jope.SMB Console"), "Jope.SMB");
+	draw_alarm_count(a, &b, now);
 	snprintf(t1, sizeof t1, _("Site: %s"), app->site);
 	bar_add(&b, 2, t1, app->site);
 	snprintf(t1, sizeof t1, _("Console: %s"), app->console_id);
@@ -611,6 +665,7 @@ static unsigned
 screen_to_keys(int cur)
 {
 	return (cur != SCREEN_DEVICES ? SCREEN_KEY_TO_DEVICES : 0) |
+	    (cur != SCREEN_ALARMS ? SCREEN_KEY_TO_ALARMS : 0) |
 	    (cur != SCREEN_TRENDS ? SCREEN_KEY_TO_TRENDS : 0) |
 	    (cur != SCREEN_AUDIT ? SCREEN_KEY_TO_AUDIT : 0);
 }
@@ -903,6 +958,11 @@ screen_action(struct app *a, const struct key_result *kr)
 	case ACTION_WRITE:
 		dialog_open_write(&a->dialog, &a->snap, kr->point);
 		break;
+	case ACTION_ALARM_ACK:
+		sign_flow_begin_alarm_ack(&a->sign, &a->snap, kr->alarm,
+		    kr->filter, kr->count, a->cfg->operator_name,
+		    ++a->sign_ids);
+		break;
 	default:
 		break;
 	}
@@ -1003,9 +1063,13 @@ app_key(struct app *a, int ch)
 		dialog_open_help(&a->dialog, a->cur == SCREEN_AUDIT,
 		    a->snap.config_review != NULL);
 		a->dialog.help_trends = a->cur == SCREEN_TRENDS;
+		a->dialog.help_alarms = a->cur == SCREEN_ALARMS;
 		return;
 	case KEY_F(3):
 		screen_switch(a, SCREEN_DEVICES);
+		return;
+	case KEY_F(5):
+		screen_switch(a, SCREEN_ALARMS);
 		return;
 	case KEY_F(6):
 		screen_switch(a, SCREEN_TRENDS);
@@ -1068,6 +1132,26 @@ terminal_lost(struct app *a)
 	a->done = true;
 }
 
+/*
+ * A new alarm since the last snapshot seen: the bell and the header's
+ * count in reverse for a while; the screen, a dialog and the keys are
+ * left as they are.  The counter only grows; should it ever start again
+ * (a new board), what it counts now is new.
+ */
+static void
+alarms_announce(struct app *a, int64_t now)
+{
+	const struct alarm_view *l = a->snap.alarms;
+
+	if (l == NULL || l->activations == a->alarms_seen)
+		return;
+	if (l->activations > a->alarms_seen || l->activations > 0) {
+		beep();
+		a->alarm_flash_until = now + ALARM_FLASH_US;
+	}
+	a->alarms_seen = l->activations;
+}
+
 /* Copy the engine's new state and tell the operator what is news in it. */
 static void
 snapshot_take(struct app *a)
@@ -1091,6 +1175,7 @@ snapshot_take(struct app *a)
 	if (sign_flow_snapshot(&a->sign, &a->snap))
 		sign_cancel(a, _("The configuration was reloaded; the "
 		    "signature was cancelled."));
+	alarms_announce(a, now_us());
 	/* A dialog about the old model would act on the wrong device. */
 	if (dialog_bound(&a->dialog) &&
 	    a->dialog.config_gen != a->snap.config_generation) {
@@ -1123,6 +1208,13 @@ app_wait(struct app *a)
 		a->message[0] = '\0';
 		a->dirty = true;
 	}
+	/* A new alarm's highlight ends on time, not at the next second. */
+	if (a->alarm_flash_until != 0 && now >= a->alarm_flash_until) {
+		a->alarm_flash_until = 0;
+		a->dirty = true;
+	} else if (a->alarm_flash_until != 0 &&
+	    (a->alarm_flash_until - now) / 1000 + 1 < timeout)
+		timeout = (int)((a->alarm_flash_until - now) / 1000) + 1;
 	pfd[0].fd = STDIN_FILENO;
 	pfd[1].fd = state_wake_fd(a->cfg->state);
 	pfd[2].fd = a->sigpipe[0];
@@ -1194,9 +1286,13 @@ ui_run(const struct ui_config *cfg)
 	a.screens[SCREEN_DEVICES] = screen_devices_new(cfg->model);
 	a.screens[SCREEN_AUDIT] = screen_audit_new();
 	a.screens[SCREEN_TRENDS] = screen_trends_new();
+	a.screens[SCREEN_ALARMS] = screen_alarms_new();
 	a.screen = a.screens[SCREEN_DEVICES];
 	state_drain_wake(cfg->state);
 	state_copy(cfg->state, &a.snap);
+	/* Alarms already there at start are listed, not announced. */
+	if (a.snap.alarms != NULL)
+		a.alarms_seen = a.snap.alarms->activations;
 	a.dirty = true;
 	while (!a.done) {
 		if (a.dirty)

@@ -55,10 +55,11 @@ static const struct help_row help_rows[] = {
 	{ N_("Up/Down, k/j"), N_("Move the selection") },
 	{ N_("PgUp/PgDn"), N_("Move by a page") },
 	{ N_("Home/End"), N_("First / last row") },
-	{ N_("r, F5"), N_("Read the selected device or point now") },
+	{ N_("r"), N_("Read the selected device or point now") },
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },
 	{ N_("p"), N_("Show the read plan of the selected device") },
+	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
@@ -72,6 +73,7 @@ static const struct help_row help_audit_rows[] = {
 	{ N_("/"), N_("Filter: kind:WORD user:WORD, or any word") },
 	{ N_("Esc"), N_("Clear the filter; close the detail") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 };
 
@@ -79,6 +81,21 @@ static const struct help_row help_audit_rows[] = {
 static const struct help_row help_trends_rows[] = {
 	{ N_("p"), N_("Re-predict the latest spectrum now") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
+	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
+};
+
+/* The alarm list's keys. */
+static const struct help_row help_alarms_rows[] = {
+	{ N_("Up/Down, k/j"), N_("Move the selection") },
+	{ N_("PgUp/PgDn"), N_("Move by a page") },
+	{ N_("Home/End"), N_("First / last row") },
+	{ N_("a, Enter"), N_("Acknowledge the selected alarm (signed)") },
+	{ N_("A"), N_("Acknowledge every unacknowledged alarm shown") },
+	{ N_("/"), N_("Filter by key, source or name") },
+	{ N_("Esc"), N_("Clear the filter") },
+	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
 
@@ -599,7 +616,7 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	const char *footer = _("Press any key to close.");
 	const struct help_row *rows[ARRAY_LEN(help_rows) +
 	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_trends_rows) +
-	    ARRAY_LEN(help_common_rows)];
+	    ARRAY_LEN(help_alarms_rows) + ARRAY_LEN(help_common_rows)];
 	struct rect r;
 	int kw = 0, dw = 0, iw, n = 0;
 
@@ -609,6 +626,9 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	else if (d->help_trends)
 		for (size_t i = 0; i < ARRAY_LEN(help_trends_rows); i++)
 			rows[n++] = &help_trends_rows[i];
+	else if (d->help_alarms)
+		for (size_t i = 0; i < ARRAY_LEN(help_alarms_rows); i++)
+			rows[n++] = &help_alarms_rows[i];
 	else
 		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
 			rows[n++] = &help_rows[i];
@@ -629,7 +649,8 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 		iw = text_width(footer);
 	r = dialog_box(win, screen, n + 2, iw, d->help_audit ?
 	    _("Keys of the audit trail") : d->help_trends ?
-	    _("Keys of the trends screen") : _("Keys"));
+	    _("Keys of the trends screen") : d->help_alarms ?
+	    _("Keys of the alarm list") : _("Keys"));
 	for (int i = 0; i < n && i + 1 < r.h - 1; i++) {
 		int y = r.y + 1 + i, dx = r.x + 2 + kw + 2;
 

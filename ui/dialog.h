@@ -85,6 +85,7 @@ struct dialog {
 	double value;           /* DIALOG_WRITE_CONFIRM: what is written */
 	bool help_audit;        /* DIALOG_HELP: the audit screen's keys */
 	bool help_trends;       /* DIALOG_HELP: the trends screen's keys */
+	bool help_alarms;       /* DIALOG_HELP: the alarm list's keys */
 	bool help_apply;        /* DIALOG_HELP: R applies the config dir */
 	/* DIALOG_APPLY: what is shown (a reference) and what signing needs
 	   of it, copied so that it outlives the reference. */
@@ -104,7 +105,8 @@ void dialog_open(struct dialog *d, enum dialog_kind kind);
 void dialog_dismiss(struct dialog *d);
 /*
  * Help with the keys of the device table, or of the audit screen; apply:
- * R applies the config dir (else it reloads the version in use).
+ * R applies the config dir (else it reloads the version in use).  The app
+ * sets help_trends or help_alarms after it for those screens' keys.
  */
 void dialog_open_help(struct dialog *d, bool audit, bool apply);
 /* The snapshot's config review (not NULL), as R shows it. */

@@ -7,8 +7,9 @@
  *
  *   stage      event                          next       what
  *   ---------  -----------------------------  ---------  ------------------
- *   NONE       w confirmed, c, or Enter in    FORM(0)    show the action,
- *              the apply view (R)
+ *   NONE       w confirmed, c, Enter in the   FORM(0)    show the action,
+ *              apply view (R), or a or A on
+ *              the alarm list
  *                                                        prefill the user
  *                                                        (sign_flow_begin_*)
  *   FORM(i)    Tab/Down, Shift-Tab/Up         FORM(i)    next/previous field
@@ -58,8 +59,10 @@
 
 #include "compliance/approval.h"
 #include "compliance/esign.h"
+#include "core/alarm_view.h"
 #include "core/i18n.h"
 #include "core/util.h"
+#include "plant/alarm.h"
 #include "ui/dialog.h"
 #include "ui/dialog_sign.h"
 #include "ui/draw.h"
@@ -176,7 +179,8 @@ flow_begin(struct sign_flow *f, const struct snapshot *snap,
     enum command_kind kind, int need, const char *operator_name, uint64_t id)
 {
 	enum approval_action a = kind == CMD_WRITE_POINT ? ACT_WRITE_SETPOINT :
-	    kind == CMD_CONFIG_APPLY ? ACT_CONFIG_APPLY : ACT_SET_CLOCK;
+	    kind == CMD_CONFIG_APPLY ? ACT_CONFIG_APPLY :
+	    kind == CMD_ALARM_ACK ? ACT_ALARM_ACK : ACT_SET_CLOCK;
 
 	sign_flow_reset(f);
 	f->cmd.kind = kind;
@@ -260,6 +264,64 @@ sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
 		    (unsigned long)sc->differences), sc->old_version, arrow,
 		    sc->new_version, sc->differences);
 	trim_utf8(f->change);
+}
+
+static const struct alarm_row *
+alarm_find(const struct alarm_view *l, const char *key)
+{
+	for (size_t i = 0; l != NULL && i < l->n; i++)
+		if (strcmp(l->rows[i].key, key) == 0)
+			return &l->rows[i];
+	return NULL;
+}
+
+void
+sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
+    const char *alarm, const char *filter, size_t count,
+    const char *operator_name, uint64_t id)
+{
+	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
+	const struct alarm_row *r;
+
+	flow_begin(f, snap, CMD_ALARM_ACK, -1, operator_name, id);
+	if (alarm != NULL && alarm[0] != '\0') {
+		str_copy(f->cmd.object, alarm, sizeof f->cmd.object);
+		r = alarm_find(snap->alarms, alarm);
+		if (r != NULL && r->name[0] != '\0' &&
+		    strcmp(r->name, r->source) != 0)
+			snprintf(f->object, sizeof f->object, "%s (%s)", alarm,
+			    r->name);
+		else
+			str_copy(f->object, alarm, sizeof f->object);
+		/* The state it leaves and the one it reaches (alarm.c). */
+		if (r != NULL && (r->state == ALARM_UNACK_ACTIVE ||
+		    r->state == ALARM_UNACK_CLEARED))
+			snprintf(f->change, sizeof f->change, "%s %s %s",
+			    alarm_state_label((enum alarm_state)r->state), arrow,
+			    alarm_state_label(r->state == ALARM_UNACK_ACTIVE ?
+			    ALARM_ACK_ACTIVE : ALARM_NORMAL));
+		trim_utf8(f->object);
+		return;
+	}
+	if (filter == NULL)
+		filter = "";
+	/* The engine acknowledges what matches review when it gets it. */
+	f->cmd.object[0] = '\0';
+	str_copy(f->cmd.review, filter, sizeof f->cmd.review);
+	str_copy(f->action, _("acknowledge alarms"), sizeof f->action);
+	if (filter[0] == '\0')
+		str_copy(f->object, _("every unacknowledged alarm"),
+		    sizeof f->object);
+	else
+		/* TRANSLATORS: the alarms acknowledged: the filter of the
+		 * alarm list (the change line says how many). */
+		snprintf(f->object, sizeof f->object, _("key or name contains "
+		    "\"%s\""), filter);
+	/* TRANSLATORS: how many alarms, an arrow. */
+	snprintf(f->change, sizeof f->change, ngettext("%zu alarm: "
+	    "unacknowledged %s acknowledged", "%zu alarms: unacknowledged %s "
+	    "acknowledged", (unsigned long)count), count, arrow);
+	trim_utf8(f->object);
 }
 
 void
@@ -631,7 +693,7 @@ draw_form(const struct sign_flow *f, WINDOW *win, const struct rect *screen)
 	char dots[COMMAND_PASSWORD_MAX * 3 + 1], first[192], meaning[96];
 	const char *bullet = text_utf8() ? "\xe2\x80\xa2" : "*", *p;
 	struct rect r;
-	int lw = max_width(labels, ARRAY_LEN(labels)), row = 1, ih, iw;
+	int lw = max_width(labels, ARRAY_LEN(labels)), row = 1, ih, iw, long_w;
 	size_t n;
 
 	if (f->need < 2)
@@ -644,11 +706,15 @@ draw_form(const struct sign_flow *f, WINDOW *win, const struct rect *screen)
 	iw = inner_width(screen, text_width(title) + 2);
 	if (text_width(footer) > iw)
 		iw = inner_width(screen, text_width(footer));
-	/* Wider for a long change (a configuration's), as the screen allows. */
-	if (lw + 1 + text_width(f->change) > iw)
-		iw = inner_width(screen, lw + 1 + text_width(f->change) >
-		    SIGN_MAX_COLS ? SIGN_MAX_COLS : lw + 1 +
-		    text_width(f->change));
+	/*
+	 * Wider for a long change (a configuration's) or object (the filter
+	 * of an alarm acknowledgement), as the screen allows.
+	 */
+	long_w = text_width(f->change) > text_width(f->object) ?
+	    text_width(f->change) : text_width(f->object);
+	if (lw + 1 + long_w > iw)
+		iw = inner_width(screen, lw + 1 + long_w > SIGN_MAX_COLS ?
+		    SIGN_MAX_COLS : lw + 1 + long_w);
 	r = dialog_box(win, screen, ih, iw, title);
 	draw_label_value(win, &r, row++, lw, labels[0], f->action,
 	    theme_attr(ROLE_DIALOG));

@@ -2,7 +2,8 @@
  * dialog_sign.h: the e-signature dialogs, and the signing of one action.
  *
  * A sign flow is the console's part of one signed action (writing a
- * setpoint, setting a device clock, applying the config dir): it shows what is being signed, asks
+ * setpoint, setting a device clock, applying the config dir,
+ * acknowledging alarms): it shows what is being signed, asks
  * each signer the policy wants (one, or two for 4-eyes) for user id,
  * password, meaning and reason, and hands the app a command with every
  * signer in it to push; then it shows "Signing..." until the engine's
@@ -88,6 +89,17 @@ struct sign_config {
 };
 void sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
     const struct sign_config *sc, const char *operator_name, uint64_t id);
+
+/*
+ * Begin signing an alarm acknowledgement (CMD_ALARM_ACK, ACT_ALARM_ACK):
+ * with alarm (an alarm_row key of snap->alarms) that alarm; with alarm
+ * NULL or "" every unacknowledged alarm whose key or name contains filter
+ * ("" all), count of them as the alarm list shows (the dialog says how
+ * many; the engine acknowledges what matches when it carries it out).
+ */
+void sign_flow_begin_alarm_ack(struct sign_flow *f,
+    const struct snapshot *snap, const char *alarm, const char *filter,
+    size_t count, const char *operator_name, uint64_t id);
 
 enum sign_event sign_flow_key(struct sign_flow *f, int key);
 /*

@@ -39,7 +39,9 @@ enum screen_action {
 	ACTION_NONE,
 	ACTION_PLAN,            /* show device's read plan */
 	ACTION_CLOCK,           /* confirm setting device's clock */
-	ACTION_WRITE            /* enter a value for point, then confirm */
+	ACTION_WRITE,           /* enter a value for point, then confirm */
+	ACTION_ALARM_ACK        /* sign CMD_ALARM_ACK: alarm, or (alarm "")
+	                           the count alarms the filter shows */
 };
 
 /* What a key did, for the app to show in the function-key bar. */
@@ -48,11 +50,16 @@ struct key_result {
 	bool bad;               /* the message is an error */
 	enum screen_action action;
 	size_t device, point;   /* indices into the view's model */
+	/* ACTION_ALARM_ACK: an alarm_row key, or "" for every unacknowledged
+	   alarm shown under filter (count of them, as the screen shows) */
+	char alarm[COMMAND_OBJECT_MAX];
+	char filter[COMMAND_REVIEW_MAX];
+	size_t count;
 };
 
 /* Keys that do something on the current selection (screen->keys). */
 enum {
-	SCREEN_KEY_READ = 1 << 0,       /* r, F5 */
+	SCREEN_KEY_READ = 1 << 0,       /* r */
 	SCREEN_KEY_WRITE = 1 << 1,      /* w */
 	SCREEN_KEY_CLOCK = 1 << 2,      /* c */
 	SCREEN_KEY_PLAN = 1 << 3,       /* p */
@@ -67,7 +74,10 @@ enum {
 	SCREEN_KEY_APPLY = 1 << 11,     /* R: the config dir differs */
 	SCREEN_KEY_RELOAD = 1 << 12,    /* R: it holds the version in use */
 	SCREEN_KEY_REPREDICT = 1 << 13, /* p: re-predict the spectrum */
-	SCREEN_KEY_TO_TRENDS = 1 << 14  /* F6: the trends screen (app) */
+	SCREEN_KEY_TO_TRENDS = 1 << 14, /* F6: the trends screen (app) */
+	SCREEN_KEY_TO_ALARMS = 1 << 15, /* F5: the alarm list (app) */
+	SCREEN_KEY_ACK = 1 << 16,       /* a: acknowledge the selected alarm */
+	SCREEN_KEY_ACK_ALL = 1 << 17    /* A: acknowledge every one shown */
 };
 
 struct screen {
@@ -91,5 +101,7 @@ struct screen *screen_devices_new(const struct model *m);
 struct screen *screen_audit_new(void);
 /* The inference link: the latest spectrum, the outputs' trends. */
 struct screen *screen_trends_new(void);
+/* The alarm list: filter, acknowledge (signed). */
+struct screen *screen_alarms_new(void);
 
 #endif

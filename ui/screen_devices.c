@@ -12,7 +12,8 @@
  *	Up / k, Down / j        move the selection one row
  *	PgUp, PgDn              move by a page
  *	Home / g, End / G       first / last row
- *	r, F5                   read the selected device (or point) now
+ *	r                       read the selected device (or point) now
+ *	                        (F5 is the app's: the alarm list)
  *	p                       the read plan of the device (of a point's too)
  *	c                       set the device's clock (device rows, when the
  *	                        device has one)
@@ -523,7 +524,6 @@ devices_key(struct screen *s, int key, const struct view *v,
 		move_by(ds, (long)ds->nrows);
 		return true;
 	case 'r':
-	case KEY_F(5):
 		request_read(ds, v, out);
 		return true;
 	case 'p':

@@ -42,6 +42,8 @@ static const struct role_style dark[ROLE_COUNT] = {
 	[ROLE_BUTTON_FOCUS] = { COLOR_BLACK, COLOR_WHITE, A_BOLD },
 	[ROLE_FIELD]        = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
 	[ROLE_DIALOG_ERROR] = { COLOR_WHITE, COLOR_RED, A_BOLD },
+	[ROLE_ALARM]        = { COLOR_RED, -1, A_NORMAL },
+	[ROLE_ALARM_COUNT]  = { COLOR_WHITE, COLOR_RED, A_BOLD },
 };
 
 static const struct role_style light[ROLE_COUNT] = {
@@ -64,6 +66,8 @@ static const struct role_style light[ROLE_COUNT] = {
 	[ROLE_BUTTON_FOCUS] = { COLOR_WHITE, COLOR_BLUE, A_BOLD },
 	[ROLE_FIELD]        = { COLOR_BLACK, COLOR_WHITE, A_NORMAL },
 	[ROLE_DIALOG_ERROR] = { COLOR_WHITE, COLOR_RED, A_BOLD },
+	[ROLE_ALARM]        = { COLOR_RED, COLOR_WHITE, A_NORMAL },
+	[ROLE_ALARM_COUNT]  = { COLOR_WHITE, COLOR_RED, A_BOLD },
 };
 
 static const attr_t mono[ROLE_COUNT] = {
@@ -86,6 +90,8 @@ static const attr_t mono[ROLE_COUNT] = {
 	[ROLE_BUTTON_FOCUS] = A_BOLD,
 	[ROLE_FIELD]        = A_UNDERLINE,
 	[ROLE_DIALOG_ERROR] = A_BOLD,
+	[ROLE_ALARM]        = A_UNDERLINE,
+	[ROLE_ALARM_COUNT]  = A_BOLD | A_UNDERLINE,
 };
 
 static attr_t attrs[ROLE_COUNT];

@@ -32,6 +32,11 @@ enum theme_role {
 	ROLE_BUTTON_FOCUS,
 	ROLE_FIELD,             /* a text field in a dialog */
 	ROLE_DIALOG_ERROR,      /* why a dialog refused its input */
+	ROLE_ALARM,             /* an active alarm (unacknowledged: | A_BOLD,
+	                           and the state cell | A_BLINK too) */
+	ROLE_ALARM_COUNT,       /* the header's count of unacknowledged
+	                           alarms (| A_REVERSE while a new one is
+	                           announced) */
 	ROLE_COUNT
 };
 

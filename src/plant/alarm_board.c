@@ -286,7 +286,8 @@ static bool
 matches(const struct entry *x, const char *filter)
 {
 	return filter == NULL || filter[0] == '\0' ||
-	    strstr(x->key, filter) != NULL || strstr(x->name, filter) != NULL;
+	    strcasestr(x->key, filter) != NULL ||
+	    strcasestr(x->name, filter) != NULL;
 }
 
 size_t
