@@ -79,6 +79,7 @@ struct engine {
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
 	struct alarm_board *alarms;     /* of e->m; replaced with it */
+	struct maint_set maint;         /* e->m's maintenance windows */
 	struct infer_client *infer;     /* NULL: no inference configured.
 	                                   Replaced only while collection is
 	                                   stopped (executor_stop waits for
@@ -435,6 +436,21 @@ note_config_dir(struct engine *e, const char *status, bool applied)
  * new executor inherits every line's guard interval and every device's
  * HardError (rules 5 and 7 hold across it).
  */
+/* The windows of app.json (checked by the config loader already). */
+static void
+load_maintenance(struct engine *e, const struct model *m)
+{
+	char err[256];
+
+	maint_set_init(&e->maint);
+	for (size_t i = 0; i < m->nmaintenance; i++)
+		if (maint_set_add(&e->maint, &m->maintenance[i], err,
+		    sizeof err) < 0)
+			log_event(LOG_ERROR, "maintenance_window_refused",
+			    "{s:s,s:s}", "id", m->maintenance[i].id, "error",
+			    err);
+}
+
 /* The inference client for app, NULL when none is configured or it fails. */
 static struct infer_client *
 start_inference(struct engine *e, const struct app_config *app)
@@ -527,6 +543,7 @@ reload_config(struct engine *e)
 	alarm_board_free(e->alarms);
 	e->alarms = alarm_board_new(m);
 	state_set_alarms(e->state, alarm_board_publish(e->alarms));
+	load_maintenance(e, m);
 	if (inference_changed(&e->m->app, &m->app)) {
 		/* No spectrum can arrive while collection is stopped. */
 		infer_client_stop(e->infer);
@@ -796,6 +813,12 @@ publish(struct engine *e)
 	free_bytes = disk_free_bytes(e->spool_path);
 	check_disk(e, free_bytes, &counts);
 	state_set_spool(e->state, &counts, free_bytes, e->disk_low);
+	{
+		struct maint_banner b;
+
+		maint_banner(&e->maint, clock_real_us(clock_real()), &b);
+		state_set_maint(e->state, &b);
+	}
 	state_copy(e->state, &snap);
 	check_alarms(e, &snap, &counts);
 	/* Who publishes goes in too, so status can tell console from run. */
@@ -1102,6 +1125,7 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		e->audit = audit_watch_start(e->spool, e->key, e->state_dir,
 		    e->state);
 	e->alarms = alarm_board_new(e->m);
+	load_maintenance(e, e->m);
 	/* Before collection: spectra go to it from the first read on. */
 	e->infer = start_inference(e, &e->m->app);
 	start_collection(e, NULL, NULL);

@@ -645,13 +645,68 @@ screen_grabs(struct app *a)
 	    a->screen->grabs_keys(a->screen);
 }
 
+/*
+ * The layout, with one line under the header for the maintenance banner
+ * while a window is announced or in progress (and the body has room).
+ */
+static void
+app_layout(const struct app *a, struct layout *lo, struct rect *banner)
+{
+	layout_compute(lo, LINES, COLS);
+	memset(banner, 0, sizeof *banner);
+	if (lo->too_small || a->snap.maint.phase == MAINT_NONE ||
+	    lo->body.h < 6)
+		return;
+	*banner = lo->body;
+	banner->h = 1;
+	lo->body.y++;
+	lo->body.h--;
+}
+
+static void
+format_local(int64_t us, char *buf, size_t len)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+}
+
+/* The maintenance banner: coming (warning colours) or in progress. */
+static void
+draw_banner(const struct app *a, const struct rect *r)
+{
+	const struct maint_banner *b = &a->snap.maint;
+	char cd[32], start[32], end[32], text[512];
+
+	if (r->h <= 0)
+		return;
+	maint_format_countdown(b->countdown_us, cd, sizeof cd);
+	format_local(b->w.start_us, start, sizeof start);
+	format_local(b->phase == MAINT_ACTIVE ? b->until_us : b->w.end_us, end,
+	    sizeof end);
+	if (b->phase == MAINT_ANNOUNCED)
+		/* TRANSLATORS: countdown HH:MM:SS, start, end, reason. */
+		snprintf(text, sizeof text, _("Maintenance in %s (%s to %s): "
+		    "%s"), cd, start, end, b->w.reason);
+	else
+		/* TRANSLATORS: end, countdown HH:MM:SS, reason. */
+		snprintf(text, sizeof text, _("MAINTENANCE until %s (%s left): "
+		    "%s; no new batch may start"), end, cd, b->w.reason);
+	draw_text(stdscr, r->y, r->x, r->w, theme_attr(b->phase ==
+	    MAINT_ACTIVE ? ROLE_ALARM_COUNT : ROLE_WARN) | A_BOLD, ALIGN_LEFT,
+	    text);
+}
+
 /* The view of the body, for the screen's draw, key and keys. */
 static void
 view_init(struct app *a, struct view *v, int64_t now)
 {
 	struct layout lo;
+	struct rect banner;
 
-	layout_compute(&lo, LINES, COLS);
+	app_layout(a, &lo, &banner);
 	memset(v, 0, sizeof *v);
 	v->model = a->snap.model;  /* changes on a reload */
 	v->snap = &a->snap;
@@ -841,17 +896,18 @@ static void
 app_redraw(struct app *a)
 {
 	struct layout lo;
-	struct rect all = { 0, 0, LINES, COLS };
+	struct rect all = { 0, 0, LINES, COLS }, banner;
 	struct view v;
 	int64_t now = now_us();
 
-	layout_compute(&lo, LINES, COLS);
+	app_layout(a, &lo, &banner);
 	werase(stdscr);
 	if (lo.too_small)
 		draw_too_small(&all);
 	else {
 		view_init(a, &v, now);
 		draw_header(a, &lo.header, now);
+		draw_banner(a, &banner);
 		a->screen->draw(a->screen, stdscr, &v);
 		draw_status(a, &lo.status, now);
 		draw_keys(a, &lo.keys, now);

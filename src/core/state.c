@@ -372,6 +372,17 @@ alarm_view_release(const struct alarm_view *v)
 }
 
 void
+state_set_maint(struct state *st, const struct maint_banner *b)
+{
+	pthread_mutex_lock(&st->lock);
+	if (memcmp(&st->cur.maint, b, sizeof *b) != 0) {
+		st->cur.maint = *b;
+		changed(st);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_set_alarms(struct state *st, struct alarm_view *v)
 {
 	const struct alarm_view *old;
@@ -718,6 +729,12 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 	if (spool_path != NULL)
 		json_object_set_new(root, "spool_path", json_string(spool_path));
 	json_object_set_new(root, "alarms", alarms_to_json(snap->alarms));
+	json_object_set_new(root, "maintenance", snap->maint.phase == MAINT_NONE ?
+	    json_null() : json_pack("{s:s,s:o,s:o,s:I}", "phase",
+	    maint_phase_name(snap->maint.phase), "window",
+	    maint_window_to_json(&snap->maint.w), "until",
+	    time_or_null(snap->maint.until_us), "countdown_s",
+	    (json_int_t)(snap->maint.countdown_us / 1000000)));
 	/* The config dir against the version in use (null: the same). */
 	if (snap->config_review != NULL) {
 		const struct config_review *r = snap->config_review;

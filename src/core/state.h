@@ -19,6 +19,7 @@
 #include "config/model.h"
 #include "core/alarm_view.h"
 #include "core/infer_view.h"
+#include "plant/maintenance.h"
 #include "store/spool.h"
 
 struct point_state {
@@ -172,6 +173,7 @@ struct snapshot {
 	struct infer_status infer;      /* the inference link (infer_view.h) */
 	const struct infer_view *infer_view;    /* NULL before any spectrum */
 	const struct alarm_view *alarms;        /* NULL: none shown yet */
+	struct maint_banner maint;      /* the maintenance banner, if any */
 };
 
 struct state;
@@ -229,6 +231,8 @@ void state_set_reload_done(struct state *st, uint64_t id);
  */
 void state_set_inference(struct state *st, enum link_state link,
     const struct infer_status *status, struct infer_view *view);
+/* The maintenance banner to show (phase MAINT_NONE: none). */
+void state_set_maint(struct state *st, const struct maint_banner *b);
 /* Publish the alarm list (the state takes the caller's reference). */
 void state_set_alarms(struct state *st, struct alarm_view *v);
 /* Outcome of a reload attempt, shown by the console and status. */
