@@ -133,13 +133,15 @@ static void
 record_alarms(struct engine *e)
 {
 	struct alarm_change_rec ch[64];
-	uint64_t lost = 0;
+	uint64_t lost = 0, lost_now;
 	char err[256];
-	size_t n;
+	size_t n, done;
 
 	do {
-		n = alarm_board_take_changes(e->alarms, ch, 64, &lost);
-		for (size_t i = 0; i < n; i++) {
+		n = alarm_board_peek_changes(e->alarms, ch, 64, &lost_now);
+		lost += lost_now;
+		for (done = 0; done < n; done++) {
+			size_t i = done;
 			const struct alarm_change_rec *c = &ch[i];
 			char kind[32];
 			json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}",
@@ -159,23 +161,28 @@ record_alarms(struct engine *e)
 				json_object_set_new(p, "by",
 				    json_string(c->user));
 			snprintf(kind, sizeof kind, "alarm_%s", c->what);
+			/* The event's own time; an ack's actor is the signer.
+			 * Not appended: it stays queued for the next round. */
+			if (audit_log_append(e->spool, e->key, kind, c->user, p,
+			    c->ts_us, err, sizeof err) < 0) {
+				log_event(LOG_ERROR, "audit_append_failed",
+				    "{s:s,s:s}", "kind", kind, "error", err);
+				break;
+			}
 			log_event(strcmp(c->what, "activated") == 0 ?
 			    LOG_WARN : LOG_INFO, kind, "{s:s,s:s}", "alarm",
 			    c->key, "state", alarm_state_name(c->to));
-			/* The event's own time; an ack's actor is the signer. */
-			if (audit_log_append(e->spool, e->key, kind, c->user, p,
-			    c->ts_us, err, sizeof err) < 0)
-				log_event(LOG_ERROR, "audit_append_failed",
-				    "{s:s,s:s}", "kind", kind, "error", err);
 		}
-	} while (n == 64);
+		alarm_board_drop_changes(e->alarms, done);
+	} while (n == 64 && done == n);
 	if (lost > 0)
 		log_event(LOG_ERROR, "alarm_records_lost", "{s:I}", "changes",
 		    (json_int_t)lost);
 }
 
-/* System alarms from the figures just published; record; publish. */
-static void
+/* System alarms from the figures just published; record; publish
+ * (true when a new list was published). */
+static bool
 check_alarms(struct engine *e, const struct snapshot *snap,
     const struct spool_counts *counts)
 {
@@ -191,8 +198,10 @@ check_alarms(struct engine *e, const struct snapshot *snap,
 	alarm_board_feed_system(e->alarms, SYSALARM_DISK_LOW, e->disk_low,
 	    now_ms, now_us, ch);
 	record_alarms(e);
-	if (alarm_board_dirty(e->alarms))
-		state_set_alarms(e->state, alarm_board_publish(e->alarms));
+	if (!alarm_board_dirty(e->alarms))
+		return false;
+	state_set_alarms(e->state, alarm_board_publish(e->alarms));
+	return true;
 }
 
 static int
@@ -209,25 +218,42 @@ put_with_retry(struct engine *e, const struct spool_sample *samples,
 	return -1;
 }
 
+/* A failure that means the device did not answer (not a Modbus
+ * exception or a bad value, which it answered; not a cancellation). */
+static bool
+is_comm_failure(enum collect_code c)
+{
+	return c == COLLECT_CONNECT_REFUSED || c == COLLECT_TIMEOUT ||
+	    c == COLLECT_CRC || c == COLLECT_MALFORMED || c == COLLECT_IO;
+}
+
 /*
  * Stored results to the alarms: each good value against its point's
- * limits; the device's communication alarm is active while none of a
- * poll's points could be read.  The changes are recorded by the
- * housekeeper (record_alarms), not here on an executor thread.
+ * limits; the device's communication alarm is active while a poll reads
+ * none of its points because the device does not answer, and clears with
+ * the first value read.  Cancelled tasks (a reload, a stop) say nothing
+ * about the device.  The changes are recorded by the housekeeper
+ * (record_alarms), not here on an executor thread.
  */
 static void
 feed_alarms(struct engine *e, size_t device, const struct point_result *r,
-    size_t n, size_t good)
+    size_t n)
 {
 	struct alarm_change_rec ch[ALARM_CHANGES_MAX];
 	int64_t now_ms = clock_mono_ms(clock_real());
 	int64_t now_us = clock_real_us(clock_real());
+	size_t good = 0, silent = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (r[i].ok)
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].ok) {
+			good++;
 			alarm_board_feed_point(e->alarms, r[i].point,
 			    r[i].value, true, now_ms, now_us, ch);
-	if (n > 0)
+		} else if (is_comm_failure(r[i].err.code)) {
+			silent++;
+		}
+	}
+	if (good > 0 || silent > 0)
 		alarm_board_feed_device(e->alarms, device, ALARM_COMM,
 		    good == 0, now_ms, now_us, ch);
 }
@@ -281,7 +307,7 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 		free(lost);
 	} else {
 		state_record_poll(e->state, device, r, n);
-		feed_alarms(e, device, r, n, ns);
+		feed_alarms(e, device, r, n);
 	}
 	free(samples);
 	free(errors);
@@ -538,10 +564,14 @@ reload_config(struct engine *e)
 	free(spool);
 
 	stop_collection(e, &st);
-	/* The old model's alarms end with it: record what they did. */
+	/* The alarms go on with the new limits (alarm_board_new). */
 	record_alarms(e);
-	alarm_board_free(e->alarms);
-	e->alarms = alarm_board_new(m);
+	{
+		struct alarm_board *next = alarm_board_new(m, e->alarms);
+
+		alarm_board_free(e->alarms);
+		e->alarms = next;
+	}
 	state_set_alarms(e->state, alarm_board_publish(e->alarms));
 	load_maintenance(e, m);
 	if (inference_changed(&e->m->app, &m->app)) {
@@ -626,14 +656,18 @@ engine_command_done(void *ctx, size_t device, enum task_kind kind,
 static void
 ack_alarms(struct engine *e, const struct command *c)
 {
-	struct alarm_change_rec ch[64];
 	char text[192];
-	size_t n;
+	size_t n = 0;
+	bool more;
 
-	n = alarm_board_ack(e->alarms, c->object, c->review, c->signer[0].user,
-	    clock_mono_ms(clock_real()), clock_real_us(clock_real()), ch,
-	    ARRAY_LEN(ch));
-	record_alarms(e);
+	/* As many rounds as the change queue needs, each recorded. */
+	do {
+		n += alarm_board_ack(e->alarms, c->object, c->review,
+		    c->signer[0].user, c->alarms_seen,
+		    clock_mono_ms(clock_real()), clock_real_us(clock_real()),
+		    &more);
+		record_alarms(e);
+	} while (more);
 	state_set_alarms(e->state, alarm_board_publish(e->alarms));
 	if (n == 0) {
 		state_set_command_result(e->state, false, _("Nothing to "
@@ -820,7 +854,9 @@ publish(struct engine *e)
 		state_set_maint(e->state, &b);
 	}
 	state_copy(e->state, &snap);
-	check_alarms(e, &snap, &counts);
+	/* status sees this second's alarms, not the last one's. */
+	if (check_alarms(e, &snap, &counts))
+		state_copy(e->state, &snap);
 	/* Who publishes goes in too, so status can tell console from run. */
 	json = snapshot_to_json(&snap, e->mode, e->spool_path);
 	if (json != NULL) {
@@ -1124,7 +1160,7 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 	if (strcmp(e->mode, "console") == 0)
 		e->audit = audit_watch_start(e->spool, e->key, e->state_dir,
 		    e->state);
-	e->alarms = alarm_board_new(e->m);
+	e->alarms = alarm_board_new(e->m, NULL);
 	load_maintenance(e, e->m);
 	/* Before collection: spectra go to it from the first read on. */
 	e->infer = start_inference(e, &e->m->app);

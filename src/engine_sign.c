@@ -151,9 +151,11 @@ action_json(const struct engine_sign_env *env, const struct command *c,
 		a = json_pack("{s:s,s:s,s:s}", "action", "set_clock",
 		    "device", c->object, "to", "console_time");
 	}
-	out = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* NULL (e.g. a filter that is not UTF-8): nothing is signed. */
+	out = a != NULL ? json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER) :
+	    NULL;
 	json_decref(a);
-	return out != NULL ? out : xstrdup("{}");
+	return out;
 }
 
 static void
@@ -404,6 +406,11 @@ engine_sign_command(const struct engine_sign_env *env,
 	}
 	current = command_current(env, c);
 	action = action_json(env, c, current);
+	if (action == NULL) {
+		refuse(env, c, _("The action cannot be written down as signed "
+		    "(not UTF-8 text); nothing was signed"));
+		goto out;
+	}
 	if (c->kind == CMD_SIGN_CANCELLED) {
 		signing_cancelled(&se, a, c->signer[0].user, action);
 		log_event(LOG_INFO, "signature_cancelled", "{s:s,s:s}",

@@ -692,8 +692,8 @@ draw_banner(const struct app *a, const struct rect *r)
 		    "%s"), cd, start, end, b->w.reason);
 	else
 		/* TRANSLATORS: end, countdown HH:MM:SS, reason. */
-		snprintf(text, sizeof text, _("MAINTENANCE until %s (%s left): "
-		    "%s; no new batch may start"), end, cd, b->w.reason);
+		snprintf(text, sizeof text, _("MAINTENANCE until %s (%s left), "
+		    "no new batch: %s"), end, cd, b->w.reason);
 	draw_text(stdscr, r->y, r->x, r->w, theme_attr(b->phase ==
 	    MAINT_ACTIVE ? ROLE_ALARM_COUNT : ROLE_WARN) | A_BOLD, ALIGN_LEFT,
 	    text);

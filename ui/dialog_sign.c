@@ -284,13 +284,16 @@ sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
 	const struct alarm_row *r;
 
 	flow_begin(f, snap, CMD_ALARM_ACK, -1, operator_name, id);
+	/* Only the activations on screen now: a later one needs its own. */
+	f->cmd.alarms_seen = snap->alarms != NULL ?
+	    snap->alarms->activations : 0;
 	if (alarm != NULL && alarm[0] != '\0') {
 		str_copy(f->cmd.object, alarm, sizeof f->cmd.object);
 		r = alarm_find(snap->alarms, alarm);
 		if (r != NULL && r->name[0] != '\0' &&
 		    strcmp(r->name, r->source) != 0)
 			snprintf(f->object, sizeof f->object, "%s (%s)", alarm,
-			    r->name);
+			    r->level == ALARM_SYSTEM ? _(r->name) : r->name);
 		else
 			str_copy(f->object, alarm, sizeof f->object);
 		/* The state it leaves and the one it reaches (alarm.c). */

@@ -275,7 +275,10 @@ cells_fill(struct cells *c, const struct alarm_row *r, bool wide,
 	snprintf(c->text[AC_SOURCE], sizeof c->text[0], "%s", r->source);
 	snprintf(c->text[AC_LEVEL], sizeof c->text[0], "%s",
 	    level_text(r->level, wide));
-	snprintf(c->text[AC_NAME], sizeof c->text[0], "%s", r->name);
+	/* System alarms' names are the engine's English, translated here;
+	 * the filter matches the English, as the engine does. */
+	snprintf(c->text[AC_NAME], sizeof c->text[0], "%s",
+	    r->level == ALARM_SYSTEM ? _(r->name) : r->name);
 	if (r->has_value) {
 		format_number(v, sizeof v, r->value, -1, NULL);
 		format_number(lim, sizeof lim, r->limit, -1, r->unit);

@@ -83,6 +83,9 @@ struct command {
 	/* CMD_CONFIG_APPLY: the config_review.token of the difference the
 	   signers were shown */
 	char review[COMMAND_REVIEW_MAX];
+	/* CMD_ALARM_ACK: the alarm list's activations when the operator
+	   began: alarms raised after that are not acknowledged with it */
+	uint64_t alarms_seen;
 	size_t nsigners;
 	struct command_signer signer[COMMAND_SIGNERS_MAX];
 };

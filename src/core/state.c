@@ -257,6 +257,7 @@ state_set_command_result(struct state *st, bool ok, const char *text)
 	st->cur.command_seq++;
 	st->cur.command_ok = ok;
 	str_copy(st->cur.command_text, text, sizeof st->cur.command_text);
+	utf8_trim_partial(st->cur.command_text);
 	changed(st);
 	pthread_mutex_unlock(&st->lock);
 }
@@ -495,6 +496,8 @@ state_set_config_status(struct state *st, bool applied, const char *msg)
 	if (applied)
 		st->cur.config_generation++;
 	str_copy(st->cur.config_status, msg, sizeof st->cur.config_status);
+	/* A message cut by its own snprintf must not break the JSON. */
+	utf8_trim_partial(st->cur.config_status);
 	changed(st);
 	pthread_mutex_unlock(&st->lock);
 }

@@ -82,6 +82,25 @@ str_copy(char *dst, const char *src, size_t dstlen)
 }
 
 void
+utf8_trim_partial(char *s)
+{
+	size_t n = strlen(s), k = n, need;
+	unsigned char lead;
+
+	/* Back to the last lead byte (at most 3 continuation bytes). */
+	while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+		k--;
+	if (k == 0)
+		return;
+	lead = (unsigned char)s[k - 1];
+	if (lead < 0x80)
+		return;
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (n - (k - 1) < need)
+		s[k - 1] = '\0';
+}
+
+void
 format_rfc3339_us(int64_t ts_us, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ts_us / 1000000);

@@ -21,6 +21,8 @@ char *xstrdup(const char *s);
 /* Copy src into dst of size dstlen, always NUL-terminated; returns strlen(src). */
 /* Copy src into dst, cut (never inside a UTF-8 character) to fit; strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstlen);
+/* Drop an incomplete UTF-8 character at the end of s (a cut snprintf's). */
+void utf8_trim_partial(char *s);
 
 /* RFC 3339 UTC with microseconds: 2026-11-21T05:01:08.123456Z (buf >= 32). */
 void format_rfc3339_us(int64_t ts_us, char *buf, size_t len);

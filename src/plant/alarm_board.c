@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/i18n.h"
 #include "core/util.h"
 #include "plant/alarm_board.h"
 
@@ -34,6 +35,7 @@ struct entry {
 	double value, limit;
 	int64_t activated_us, cleared_us, acked_us;
 	char acked_by[33];
+	uint64_t act_seq;               /* the board's count at its activation */
 };
 
 struct alarm_board {
@@ -57,10 +59,11 @@ static const char *const system_keys[SYSALARM_COUNT_] = {
 	[SYSALARM_DISK_LOW] = "disk_low",
 };
 
+/* English in records and filters; the UI shows them translated. */
 static const char *const system_names[SYSALARM_COUNT_] = {
-	[SYSALARM_HISTORIAN_BACKLOG] = "Historian backlog too old",
-	[SYSALARM_INFERENCE_DOWN] = "Inference host down",
-	[SYSALARM_DISK_LOW] = "Spool disk space low",
+	[SYSALARM_HISTORIAN_BACKLOG] = N_("Historian backlog too old"),
+	[SYSALARM_INFERENCE_DOWN] = N_("Inference host down"),
+	[SYSALARM_DISK_LOW] = N_("Spool disk space low"),
 };
 
 static struct entry *
@@ -80,8 +83,36 @@ add_entry(struct alarm_board *b, enum entry_kind kind, size_t index,
 	return x;
 }
 
+/* Carry an alarm of the previous board over (lock of prev not needed:
+ * only the housekeeper, which is reloading, could change it now). */
+static void
+carry_over(struct alarm_board *b, const struct alarm_board *prev)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct entry *x = &b->e[i];
+
+		for (size_t k = 0; k < prev->n; k++) {
+			const struct entry *o = &prev->e[k];
+
+			if (strcmp(o->key, x->key) != 0)
+				continue;
+			x->a = o->a;
+			x->has_value = o->has_value;
+			x->value = o->value;
+			x->activated_us = o->activated_us;
+			x->cleared_us = o->cleared_us;
+			x->acked_us = o->acked_us;
+			str_copy(x->acked_by, o->acked_by, sizeof x->acked_by);
+			x->act_seq = o->act_seq;
+			break;
+		}
+	}
+	b->activations = prev->activations;
+	b->dirty = true;
+}
+
 struct alarm_board *
-alarm_board_new(const struct model *m)
+alarm_board_new(const struct model *m, const struct alarm_board *prev)
 {
 	struct alarm_board *b = xcalloc(1, sizeof *b);
 	size_t cap = 4 * m->npoints + 2 * m->ndevices + SYSALARM_COUNT_ + 1;
@@ -128,6 +159,8 @@ alarm_board_new(const struct model *m)
 
 		snprintf(x->key, sizeof x->key, "system/%s", system_keys[s]);
 	}
+	if (prev != NULL)
+		carry_over(b, prev);
 	return b;
 }
 
@@ -147,14 +180,15 @@ alarm_board_free(struct alarm_board *b)
 /* The record of a change of x (lock held), and the entry's own times. */
 static void
 note(struct alarm_board *b, struct entry *x, enum alarm_state from,
-    const char *what, int64_t now_us, struct alarm_change_rec *out)
+    const char *what, const char *user, int64_t now_us,
+    struct alarm_change_rec *out)
 {
 	if (strcmp(what, "activated") == 0) {
 		x->activated_us = now_us;
 		x->cleared_us = 0;
 		x->acked_us = 0;
 		x->acked_by[0] = '\0';
-		b->activations++;
+		x->act_seq = ++b->activations;
 	} else if (strcmp(what, "cleared") == 0) {
 		x->cleared_us = now_us;
 	} else {
@@ -173,6 +207,7 @@ note(struct alarm_board *b, struct entry *x, enum alarm_state from,
 	out->value = x->value;
 	out->limit = x->limit;
 	out->ts_us = now_us;
+	str_copy(out->user, user, sizeof out->user);
 	if (b->plen == ALARM_PENDING_MAX) {
 		b->plost++;
 		return;
@@ -181,22 +216,30 @@ note(struct alarm_board *b, struct entry *x, enum alarm_state from,
 }
 
 size_t
-alarm_board_take_changes(struct alarm_board *b, struct alarm_change_rec *out,
+alarm_board_peek_changes(struct alarm_board *b, struct alarm_change_rec *out,
     size_t max, uint64_t *lost)
 {
 	size_t n = 0;
 
 	pthread_mutex_lock(&b->lock);
-	while (n < max && b->plen > 0) {
-		out[n++] = b->pending[b->phead];
-		b->phead = (b->phead + 1) % ALARM_PENDING_MAX;
-		b->plen--;
-	}
+	for (; n < max && n < b->plen; n++)
+		out[n] = b->pending[(b->phead + n) % ALARM_PENDING_MAX];
 	if (lost != NULL)
 		*lost = b->plost;
 	b->plost = 0;
 	pthread_mutex_unlock(&b->lock);
 	return n;
+}
+
+void
+alarm_board_drop_changes(struct alarm_board *b, size_t n)
+{
+	pthread_mutex_lock(&b->lock);
+	if (n > b->plen)
+		n = b->plen;
+	b->phead = (b->phead + n) % ALARM_PENDING_MAX;
+	b->plen -= n;
+	pthread_mutex_unlock(&b->lock);
 }
 
 static const char *
@@ -230,7 +273,7 @@ alarm_board_feed_point(struct alarm_board *b, size_t point, double value,
 		if (x->a.flapping != was_flapping)
 			b->dirty = true;
 		if (c != ALARM_NO_CHANGE && n < ALARM_CHANGES_MAX)
-			note(b, x, from, change_name(c), now_us, &out[n++]);
+			note(b, x, from, change_name(c), "", now_us, &out[n++]);
 	}
 	pthread_mutex_unlock(&b->lock);
 	return n;
@@ -245,7 +288,7 @@ feed_entry(struct alarm_board *b, struct entry *x, bool cond, int64_t now_ms,
 
 	if (c == ALARM_NO_CHANGE)
 		return 0;
-	note(b, x, from, change_name(c), now_us, out);
+	note(b, x, from, change_name(c), "", now_us, out);
 	return 1;
 }
 
@@ -292,29 +335,32 @@ matches(const struct entry *x, const char *filter)
 
 size_t
 alarm_board_ack(struct alarm_board *b, const char *key, const char *filter,
-    const char *user, int64_t now_ms, int64_t now_us,
-    struct alarm_change_rec *out, size_t max)
+    const char *user, uint64_t seen, int64_t now_ms, int64_t now_us,
+    bool *more)
 {
+	struct alarm_change_rec rec;
 	size_t n = 0;
 
+	*more = false;
 	pthread_mutex_lock(&b->lock);
-	for (size_t i = 0; i < b->n && n < max; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		struct entry *x = &b->e[i];
 		enum alarm_state from = x->a.state;
 
 		if (key != NULL && key[0] != '\0' ? strcmp(x->key, key) != 0 :
 		    !matches(x, filter))
 			continue;
+		if (!alarm_is_unacked(&x->a) || x->act_seq > seen)
+			continue;       /* nothing to do, or not seen yet */
+		if (b->plen == ALARM_PENDING_MAX) {
+			*more = true;   /* no room for its record: next call */
+			break;
+		}
 		if (alarm_ack(&x->a, now_ms) != ALARM_ACK_DONE)
 			continue;
 		str_copy(x->acked_by, user, sizeof x->acked_by);
-		note(b, x, from, "acked", now_us, &out[n++]);
-		/* The queued copy names who acknowledged. */
-		str_copy(out[n - 1].user, user, sizeof out[n - 1].user);
-		if (b->plen > 0)
-			str_copy(b->pending[(b->phead + b->plen - 1) %
-			    ALARM_PENDING_MAX].user, user,
-			    sizeof out[n - 1].user);
+		note(b, x, from, "acked", user, now_us, &rec);
+		n++;
 	}
 	pthread_mutex_unlock(&b->lock);
 	return n;

@@ -49,7 +49,15 @@ struct alarm_change_rec {
 
 struct alarm_board;
 
-struct alarm_board *alarm_board_new(const struct model *m);
+/*
+ * The alarms of m.  With prev (the board of the configuration before a
+ * reload), every alarm whose key is in both keeps its state, times and
+ * acknowledgement (the next feed judges it against the new limits), and
+ * the activation count goes on: an unacknowledged alarm never vanishes
+ * with a reload, and an ongoing one is not raised again.
+ */
+struct alarm_board *alarm_board_new(const struct model *m,
+    const struct alarm_board *prev);
 void alarm_board_free(struct alarm_board *b);
 
 /*
@@ -68,24 +76,31 @@ size_t alarm_board_feed_system(struct alarm_board *b, enum system_alarm s,
     struct alarm_change_rec *out);
 
 /*
- * Acknowledge the alarm with this key, or (key NULL or "") every shown
- * unacknowledged alarm whose key or name contains filter ("" or NULL:
- * all), as user.  Changes into out (at most max), their number returned;
- * 0 when there was nothing to acknowledge.
+ * Acknowledge, as user, the alarm with this key, or (key NULL or "") every
+ * shown unacknowledged alarm whose key or name contains filter (ASCII case
+ * folded; "" or NULL: all) -- but only activations the operator could
+ * have seen: those counted in `seen` (the alarm_view's activations when
+ * the acknowledgement began).  An alarm raised later is left for its own
+ * acknowledgement.  The changes are queued like every other
+ * (alarm_board_take_changes); at most as many as the queue has room for
+ * are made per call, *more says whether matching alarms are left: call
+ * again after taking the changes.  Returns the number acknowledged.
  */
 size_t alarm_board_ack(struct alarm_board *b, const char *key,
-    const char *filter, const char *user, int64_t now_ms, int64_t now_us,
-    struct alarm_change_rec *out, size_t max);
+    const char *filter, const char *user, uint64_t seen, int64_t now_ms,
+    int64_t now_us, bool *more);
 
 /*
- * The changes since the last call, oldest first (at most max; the rest
- * wait for the next call), for the engine to record from one thread.
- * *lost (may be NULL) gets the changes that did not fit the board's
- * queue (ALARM_PENDING_MAX) since the last call.
+ * The oldest queued changes (at most max), left in the queue: the engine
+ * records them from one thread, then drops the ones it recorded, so that
+ * a change leaves the queue only once it is in the audit trail.  *lost
+ * (may be NULL) gets the changes that did not fit the queue
+ * (ALARM_PENDING_MAX) since the last call, and resets that count.
  */
 #define ALARM_PENDING_MAX 1024
-size_t alarm_board_take_changes(struct alarm_board *b,
+size_t alarm_board_peek_changes(struct alarm_board *b,
     struct alarm_change_rec *out, size_t max, uint64_t *lost);
+void alarm_board_drop_changes(struct alarm_board *b, size_t n);
 
 /* Whether anything changed since the last publish. */
 bool alarm_board_dirty(struct alarm_board *b);
