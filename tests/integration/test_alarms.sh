@@ -66,14 +66,18 @@ pass "a value above H raises PT-303/H (value, limit, priority recorded); HH stay
 stop_sim
 wait_until 150 alarm_is pumps/COMM unack_active ||
     fail "no COMM alarm with the simulator gone: $(status '.alarms.list | map(.alarm)')"
+# Two failed connects in a row (-r 2) put a device in HardError (rule 7).
+wait_until 150 alarm_is pumps/HARD_ERROR unack_active ||
+    fail "no HardError alarm: $(status '.alarms.list | map([.alarm, .state])')"
 start_sim "$CFG"
 wait_until 300 alarm_is pumps/COMM unack_cleared ||
     fail "pumps/COMM did not clear: $(alarm_state pumps/COMM)"
 [ "$(events alarm_activated pumps/COMM)" -ge 1 ] || fail "no audit event of the COMM alarm"
 [ "$(events alarm_cleared pumps/COMM)" -ge 1 ] || fail "no audit event of its clearing"
-# Two failed connects (-r 2) put a device in HardError (rule 7): an alarm.
 [ "$(events alarm_activated pumps/HARD_ERROR)" -ge 1 ] ||
-    fail "HardError raised no alarm"
+    fail "HardError raised no alarm event"
+wait_until 100 alarm_is pumps/HARD_ERROR unack_cleared ||
+    fail "pumps/HARD_ERROR did not clear after -d: $(alarm_state pumps/HARD_ERROR)"
 pass "the simulator gone: COMM and HardError alarms raised; back: cleared, not acknowledged; audited"
 
 # --- 3. order -------------------------------------------------------------------
