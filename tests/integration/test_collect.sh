@@ -15,6 +15,10 @@ need sqlite3
 CFG="$T/config"
 ST="$T/state"
 copy_config "$top_srcdir/config/demo" "$CFG" 400
+# Modbus collection only (test_inference.sh has the inference link): a
+# slow first connect to the inference host under a sanitizer is not a
+# collection error of this plant.
+jq 'del(.inference)' "$CFG/app.json" >"$T/app.json" && mv "$T/app.json" "$CFG/app.json"
 SPOOL="$ST/spool.db"
 
 start_sim "$CFG"
