@@ -121,10 +121,6 @@ engine_spool_path_for(const struct app_config *app, const char *state_dir)
 }
 
 /*
- * A busy or briefly failing spool (a checkpoint, a reader holding a lock)
- * gets a few more tries before the results count as not stored.
- */
-/*
  * The alarms' changes into the audit trail (a regulated record, uploaded
  * exactly once like every audit event) and the log: from the housekeeper
  * only, so the trail's chain is appended from one thread.
@@ -204,20 +200,6 @@ check_alarms(struct engine *e, const struct snapshot *snap,
 	return true;
 }
 
-static int
-put_with_retry(struct engine *e, const struct spool_sample *samples,
-    size_t ns, const struct spool_error *errors, size_t ne)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct timespec pause = { 0, 20 * 1000000L };
-
-		if (spool_put(e->spool, samples, ns, errors, ne) == 0)
-			return 0;
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
-
 /* A failure that means the device did not answer (not a Modbus
  * exception or a bad value, which it answered; not a cancellation). */
 static bool
@@ -285,7 +267,7 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 			    .ts_us = r[i].ts_us };
 		}
 	}
-	if (put_with_retry(e, samples, ns, errors, ne) != 0) {
+	if (spool_put_retry(e->spool, samples, ns, errors, ne) != 0) {
 		/*
 		 * Not on disk, so not shown either: the operator sees why
 		 * instead of a value that a crash would lose.
@@ -462,6 +444,16 @@ note_config_dir(struct engine *e, const char *status, bool applied)
  * new executor inherits every line's guard interval and every device's
  * HardError (rules 5 and 7 hold across it).
  */
+/* The maintenance banner as of now (state_set_maint ignores no change). */
+static void
+publish_maint(struct engine *e)
+{
+	struct maint_banner b;
+
+	maint_banner(&e->maint, clock_real_us(clock_real()), &b);
+	state_set_maint(e->state, &b);
+}
+
 /* The windows of app.json (checked by the config loader already). */
 static void
 load_maintenance(struct engine *e, const struct model *m)
@@ -624,7 +616,7 @@ engine_spectrum(void *ctx, size_t device, size_t spectrum,
 	if (err == NULL)
 		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
 		    "spectrum", sp->id, "error", spool_last_error(e->spool));
-	if (put_with_retry(e, NULL, 0, &rec, 1) != 0)
+	if (spool_put_retry(e->spool, NULL, 0, &rec, 1) != 0)
 		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
 		    "spectrum", sp->id, "error", spool_last_error(e->spool));
 }
@@ -645,7 +637,7 @@ engine_command_done(void *ctx, size_t device, enum task_kind kind,
 		    .code = COLLECT_IO, .description = text,
 		    .ts_us = clock_real_us(clock_real()) };
 
-		if (put_with_retry(e, NULL, 0, &rec, 1) != 0)
+		if (spool_put_retry(e->spool, NULL, 0, &rec, 1) != 0)
 			log_event(LOG_ERROR, "spool_write_failed", "{s:s}",
 			    "error", spool_last_error(e->spool));
 	}
@@ -847,12 +839,7 @@ publish(struct engine *e)
 	free_bytes = disk_free_bytes(e->spool_path);
 	check_disk(e, free_bytes, &counts);
 	state_set_spool(e->state, &counts, free_bytes, e->disk_low);
-	{
-		struct maint_banner b;
-
-		maint_banner(&e->maint, clock_real_us(clock_real()), &b);
-		state_set_maint(e->state, &b);
-	}
+	publish_maint(e);
 	state_copy(e->state, &snap);
 	/* status sees this second's alarms, not the last one's. */
 	if (check_alarms(e, &snap, &counts))

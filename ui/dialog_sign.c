@@ -80,37 +80,7 @@ utf8_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/* Remove the last character (not byte) of s. */
-static void
-erase_last(char *s)
-{
-	size_t n = strlen(s);
 
-	while (n > 0 && utf8_cont((unsigned char)s[n - 1]))
-		n--;
-	if (n > 0)
-		n--;
-	s[n] = '\0';
-}
-
-/* Drop an incomplete character a cut left at the end of s. */
-static void
-trim_utf8(char *s)
-{
-	size_t len = strlen(s), start = len, need;
-	unsigned char lead;
-
-	while (start > 0 && utf8_cont((unsigned char)s[start - 1]))
-		start--;
-	if (start == 0)
-		return;
-	lead = (unsigned char)s[start - 1];
-	if (lead < 0x80)
-		return;
-	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-	if (len - (start - 1) < need)
-		s[start - 1] = '\0';
-}
 
 static size_t
 char_count(const char *s, size_t len)
@@ -263,7 +233,7 @@ sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
 		    "%zu differences (listed before)",
 		    (unsigned long)sc->differences), sc->old_version, arrow,
 		    sc->new_version, sc->differences);
-	trim_utf8(f->change);
+	utf8_trim_partial(f->change);
 }
 
 static const struct alarm_row *
@@ -303,7 +273,7 @@ sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
 			    alarm_state_label((enum alarm_state)r->state), arrow,
 			    alarm_state_label(r->state == ALARM_UNACK_ACTIVE ?
 			    ALARM_ACK_ACTIVE : ALARM_NORMAL));
-		trim_utf8(f->object);
+		utf8_trim_partial(f->object);
 		return;
 	}
 	if (filter == NULL)
@@ -324,7 +294,7 @@ sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
 	snprintf(f->change, sizeof f->change, ngettext("%zu alarm: "
 	    "unacknowledged %s acknowledged", "%zu alarms: unacknowledged %s "
 	    "acknowledged", (unsigned long)count), count, arrow);
-	trim_utf8(f->object);
+	utf8_trim_partial(f->object);
 }
 
 void
@@ -519,7 +489,7 @@ field_erase(struct sign_flow *f, bool all)
 		if (all)
 			f->user[0] = '\0';
 		else
-			erase_last(f->user);
+			utf8_erase_last(f->user);
 		break;
 	case SIGN_PASSWORD:
 		if (f->password == NULL)
@@ -538,7 +508,7 @@ field_erase(struct sign_flow *f, bool all)
 		if (all)
 			f->reason[0] = '\0';
 		else
-			erase_last(f->reason);
+			utf8_erase_last(f->reason);
 		break;
 	default:
 		break;

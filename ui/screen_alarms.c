@@ -603,8 +603,6 @@ filter_apply(struct alarms_screen *as)
 static bool
 edit_key(struct alarms_screen *as, int key)
 {
-	size_t n = strlen(as->edit);
-
 	switch (key) {
 	case 27:
 		as->editing = false;
@@ -620,11 +618,7 @@ edit_key(struct alarms_screen *as, int key)
 	case KEY_BACKSPACE:
 	case 127:
 	case 8:
-		while (n > 0 && ((unsigned char)as->edit[n - 1] & 0xc0) == 0x80)
-			n--;
-		if (n > 0)
-			n--;
-		as->edit[n] = '\0';
+		utf8_erase_last(as->edit);
 		as->edit_skip = false;
 		return true;
 	case 21:                /* Ctrl-U */

@@ -798,11 +798,7 @@ edit_key(struct audit_screen *as, int key)
 	case KEY_BACKSPACE:
 	case 127:
 	case 8:
-		while (n > 0 && ((unsigned char)as->edit[n - 1] & 0xc0) == 0x80)
-			n--;
-		if (n > 0)
-			n--;
-		as->edit[n] = '\0';
+		utf8_erase_last(as->edit);
 		return true;
 	case 21:                /* Ctrl-U */
 		as->edit[0] = '\0';

@@ -101,6 +101,18 @@ utf8_trim_partial(char *s)
 }
 
 void
+utf8_erase_last(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
+		n--;
+	if (n > 0)
+		n--;
+	s[n] = '\0';
+}
+
+void
 format_rfc3339_us(int64_t ts_us, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ts_us / 1000000);

@@ -23,6 +23,8 @@ char *xstrdup(const char *s);
 size_t str_copy(char *dst, const char *src, size_t dstlen);
 /* Drop an incomplete UTF-8 character at the end of s (a cut snprintf's). */
 void utf8_trim_partial(char *s);
+/* Remove the last character (not byte) of s: a Backspace in a field. */
+void utf8_erase_last(char *s);
 
 /* RFC 3339 UTC with microseconds: 2026-11-21T05:01:08.123456Z (buf >= 32). */
 void format_rfc3339_us(int64_t ts_us, char *buf, size_t len);

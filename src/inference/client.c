@@ -143,24 +143,6 @@ note_problem(struct infer_client *c, const char *what, const char *err)
 	str_copy(c->st.last_error, text, sizeof c->st.last_error);
 }
 
-/*
- * A busy spool (a checkpoint, a reader) gets a few more tries, as the
- * engine's own writes do, before the records count as not stored.
- */
-static int
-put_with_retry(struct spool *sp, const struct spool_sample *s, size_t ns,
-    const struct spool_error *e, size_t ne)
-{
-	for (int attempt = 0; attempt < 3; attempt++) {
-		struct timespec pause = { 0, 20 * 1000000L };
-
-		if (spool_put(sp, s, ns, e, ne) == 0)
-			return 0;
-		nanosleep(&pause, NULL);
-	}
-	return -1;
-}
-
 /* An error record of spectrum (id, ts): code is an enum collect_code. */
 static void
 store_error(struct spool *sp, const char *spectrum_id, int64_t ts_us,
@@ -170,7 +152,7 @@ store_error(struct spool *sp, const char *spectrum_id, int64_t ts_us,
 	    .device_id = INFER_DEVICE_ID, .point_id = spectrum_id,
 	    .code = code, .description = err, .ts_us = ts_us };
 
-	if (put_with_retry(sp, NULL, 0, &rec, 1) != 0)
+	if (spool_put_retry(sp, NULL, 0, &rec, 1) != 0)
 		log_event(LOG_ERROR, "spool_write_failed", "{s:s,s:s}",
 		    "spectrum", spectrum_id, "error", spool_last_error(sp));
 }
@@ -189,6 +171,14 @@ outcome_code(enum infer_outcome o)
 	return COLLECT_MALFORMED;
 }
 
+/* The characters of a point id (and of a protocol request id). */
+static bool
+is_id_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') || ch == '_' || ch == '-' || ch == '.';
+}
+
 /* Output names become point ids: the characters of an id only. */
 static bool
 name_is_id(const char *s)
@@ -196,9 +186,7 @@ name_is_id(const char *s)
 	if (*s == '\0')
 		return false;
 	for (; *s != '\0'; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || *s == '_' || *s == '-' ||
-		    *s == '.'))
+		if (!is_id_char(*s))
 			return false;
 	return true;
 }
@@ -227,7 +215,7 @@ store_predictions(struct infer_client *c, const struct job *j,
 		    .ts_us = j->ts_us, .tag = tag,
 		    .batch_id = j->batch_id[0] ? j->batch_id : NULL };
 	}
-	if (put_with_retry(c->spool, s, c->rep.noutputs, NULL, 0) != 0) {
+	if (spool_put_retry(c->spool, s, c->rep.noutputs, NULL, 0) != 0) {
 		snprintf(err, errlen, "cannot store predictions: %s",
 		    spool_last_error(c->spool));
 		return -1;
@@ -578,13 +566,8 @@ make_id_prefix(char *out, size_t len, const char *console_id)
 	char safe[25];
 	size_t i;
 
-	for (i = 0; console_id[i] != '\0' && i + 1 < sizeof safe; i++) {
-		char ch = console_id[i];
-
-		safe[i] = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_' ||
-		    ch == '-' ? ch : '_';
-	}
+	for (i = 0; console_id[i] != '\0' && i + 1 < sizeof safe; i++)
+		safe[i] = is_id_char(console_id[i]) ? console_id[i] : '_';
 	safe[i] = '\0';
 	snprintf(out, len, "%s-%lx", i > 0 ? safe : "jope",
 	    (unsigned long)getpid());

@@ -1340,6 +1340,20 @@ spool_put(struct spool *sp, const struct spool_sample *samples,
 }
 
 int
+spool_put_retry(struct spool *sp, const struct spool_sample *samples,
+    size_t nsamples, const struct spool_error *errors, size_t nerrors)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct timespec pause = { 0, 20 * 1000000L };
+
+		if (spool_put(sp, samples, nsamples, errors, nerrors) == 0)
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+int
 spool_put_spectrum(struct spool *sp, const char *spectrum_id, int64_t ts_us,
     const double *pixels, size_t n, const char *batch_id)
 {

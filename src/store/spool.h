@@ -100,6 +100,13 @@ int spool_put(struct spool *sp, const struct spool_sample *samples,
     size_t nsamples, const struct spool_error *errors, size_t nerrors);
 
 /*
+ * spool_put, tried up to three times 20 ms apart: a checkpoint or a reader
+ * holding a lock for a moment is not a lost record.  0 or -1.
+ */
+int spool_put_retry(struct spool *sp, const struct spool_sample *samples,
+    size_t nsamples, const struct spool_error *errors, size_t nerrors);
+
+/*
  * Store one spectrum (pixels in engineering units) durably; 0 when
  * committed.  Kept as little-endian float64 in a blob, n at most
  * SPOOL_MAX_PIXELS.
