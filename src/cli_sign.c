@@ -15,6 +15,7 @@
 #include "cli_sign.h"
 #include "compliance/keystore.h"
 #include "core/i18n.h"
+#include "core/util.h"
 #include "term_password.h"
 
 static void
@@ -81,9 +82,9 @@ cancelled:
 }
 
 int
-cli_sign_collect(const struct signing_env *env, enum approval_action a,
-    const char *action_json, const char *no_reason, struct esig sigs[2],
-    size_t *n)
+cli_sign_collect_named(const struct signing_env *env, enum approval_action a,
+    cli_sign_action_fn make, void *ctx, const char *no_reason,
+    struct esig sigs[2], size_t *n, char **action_json)
 {
 	int count = env->policy->rule[a].signatures;
 
@@ -95,11 +96,22 @@ cli_sign_collect(const struct signing_env *env, enum approval_action a,
 		char *password;
 		int rc;
 
-		if (ask_signer(env, a, action_json, no_reason, i, count, name,
+		if (ask_signer(env, a, *action_json, no_reason, i, count, name,
 		    sizeof name, &password, &meaning, reason,
 		    sizeof reason) != 0) {
 			term_password_free(password);
 			return -1;
+		}
+		if (i == 0 && make != NULL) {
+			/* The action names its first signer: made now. */
+			char *named = make(ctx, name);
+
+			if (named == NULL) {
+				term_password_free(password);
+				return -1;
+			}
+			free(*action_json);
+			*action_json = named;
 		}
 		if (strlen(reason) >= sizeof sigs[i].reason) {
 			term_password_free(password);
@@ -109,7 +121,7 @@ cli_sign_collect(const struct signing_env *env, enum approval_action a,
 			return -1;
 		}
 		rc = signing_sign(env, a, i, i > 0 ? &sigs[0] : NULL,
-		    action_json, name, password, meaning, reason, &sigs[i],
+		    *action_json, name, password, meaning, reason, &sigs[i],
 		    msg, sizeof msg);
 		term_password_free(password);
 		if (rc != 0) {
@@ -123,4 +135,17 @@ cli_sign_collect(const struct signing_env *env, enum approval_action a,
 		(*n)++;
 	}
 	return 0;
+}
+
+int
+cli_sign_collect(const struct signing_env *env, enum approval_action a,
+    const char *action_json, const char *no_reason, struct esig sigs[2],
+    size_t *n)
+{
+	char *action = xstrdup(action_json);
+	int rc = cli_sign_collect_named(env, a, NULL, NULL, no_reason, sigs, n,
+	    &action);
+
+	free(action);
+	return rc;
 }

@@ -35,4 +35,18 @@ int cli_sign_collect(const struct signing_env *env, enum approval_action a,
     const char *action_json, const char *no_reason, struct esig sigs[2],
     size_t *n);
 
+/*
+ * The same for an action that names its first signer (a maintenance
+ * window's announcer): once the first user name is in, make(ctx, name)
+ * returns the action (malloc'ed JSON) every signature is made over, or
+ * NULL after printing why (nothing signed).  *action_json (malloc'ed) is
+ * the action before that, audited if the input ends early, and is
+ * replaced: the caller frees it, and on success it is what was signed.
+ */
+typedef char *(*cli_sign_action_fn)(void *ctx, const char *first_user);
+int cli_sign_collect_named(const struct signing_env *env,
+    enum approval_action a, cli_sign_action_fn make, void *ctx,
+    const char *no_reason, struct esig sigs[2], size_t *n,
+    char **action_json);
+
 #endif

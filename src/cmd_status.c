@@ -177,6 +177,42 @@ print_inference(json_t *in)
 		    str_or(in, "last_error_at", "?"));
 }
 
+/* The batch in progress, or none. */
+static void
+print_batch(json_t *b)
+{
+	json_t *cur = json_object_get(b, "current");
+	json_t *p = json_object_get(cur, "progress");
+
+	if (!json_is_object(cur)) {
+		printf(_("Batch:      none running (next id %s)\n"),
+		    str_or(b, "next_id", "?"));
+	} else {
+		/* TRANSLATORS: batch id, recipe, state, percent, run, samples. */
+		printf(_("Batch:      %s (%s) %s, %.0f%% of the expected time, "
+		    "run %lld, %lld sample(s)\n"), str_or(cur, "id", "?"),
+		    str_or(cur, "recipe", "?"), str_or(cur, "state", "?"),
+		    100.0 * json_number_value(json_object_get(p, "fraction")),
+		    int_of(p, "run"), int_of(cur, "samples"));
+	}
+	if (*str_or(b, "start_refused", "") != '\0')
+		printf("            %s\n", str_or(b, "start_refused", ""));
+}
+
+/* The maintenance banner's window, when there is one. */
+static void
+print_maintenance(json_t *m)
+{
+	json_t *w = json_object_get(m, "window");
+
+	if (!json_is_object(m))
+		return;
+	/* TRANSLATORS: "announced" or "active", start, end, reason. */
+	printf(_("Maintenance: %s, %s to %s: %s\n"), str_or(m, "phase", "?"),
+	    str_or(w, "start", "?"), str_or(w, "end", "?"),
+	    str_or(w, "reason", ""));
+}
+
 static void
 print_text(json_t *st, bool running, double age_s, long pid,
     const char *only)
@@ -213,6 +249,8 @@ print_text(json_t *st, bool running, double age_s, long pid,
 	    (long long)json_integer_value(json_object_get(sched, "missed")));
 	if (*str_or(st, "config_status", "") != '\0')
 		printf(_("Config:     %s\n"), str_or(st, "config_status", ""));
+	print_batch(json_object_get(st, "batch"));
+	print_maintenance(json_object_get(st, "maintenance"));
 	const char *head[6] = { _("DEVICE"), _("LINE"), _("STATE"), _("POLLS"),
 	    _("ERRORS"), _("LAST ERROR") };
 	struct cli_table *table = cli_table_new(6, head);

@@ -19,7 +19,9 @@ enum {
 	EXIT_NOT_RUNNING = 3,
 	EXIT_SCHEMA = 4,        /* db status: migrations pending or changed */
 	EXIT_AUDIT_BROKEN = 5,  /* audit verify: the trail is broken */
-	EXIT_CONFIG_DIFFERS = 4 /* config diff: the config dir differs */
+	EXIT_CONFIG_DIFFERS = 4, /* config diff: the config dir differs */
+	EXIT_HISTORIAN_MISSING = 6 /* batch report: the historian's part
+	                              is missing (unreachable) */
 };
 
 int cmd_console(const struct options *o);
@@ -32,6 +34,8 @@ int cmd_audit(const struct options *o);
 int cmd_config(const struct options *o);
 int cmd_backup(const struct options *o);
 int cmd_restore(const struct options *o);
+int cmd_batch(const struct options *o);
+int cmd_maintenance(const struct options *o);
 
 /*
  * Load and validate the configuration in use of o: the applied version of

@@ -52,6 +52,7 @@
 #include "core/util.h"
 #include "engine.h"
 #include "engine_audit.h"
+#include "engine_batch.h"
 #include "engine_sign.h"
 #include "historian/uploader.h"
 #include "inference/client.h"
@@ -79,7 +80,10 @@ struct engine {
 	struct spool *spool;
 	struct uploader *uploader;      /* NULL: no historian configured */
 	struct alarm_board *alarms;     /* of e->m; replaced with it */
-	struct maint_set maint;         /* e->m's maintenance windows */
+	struct maint_set maint;         /* app.json's windows and the
+	                                   spool's (announced here or
+	                                   received from the historian) */
+	struct engine_batch *batch;     /* the batch in progress, if any */
 	struct infer_client *infer;     /* NULL: no inference configured.
 	                                   Replaced only while collection is
 	                                   stopped (executor_stop waits for
@@ -168,6 +172,8 @@ record_alarms(struct engine *e)
 			log_event(strcmp(c->what, "activated") == 0 ?
 			    LOG_WARN : LOG_INFO, kind, "{s:s,s:s}", "alarm",
 			    c->key, "state", alarm_state_name(c->to));
+			if (strcmp(c->what, "activated") == 0)
+				engine_batch_count_alarms(e->batch, 1);
 		}
 		alarm_board_drop_changes(e->alarms, done);
 	} while (n == 64 && done == n);
@@ -250,6 +256,8 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 	struct spool_sample *samples = xcalloc(n, sizeof *samples);
 	struct spool_error *errors = xcalloc(n, sizeof *errors);
 	size_t ns = 0, ne = 0;
+	char batch_id[BATCH_ID_MAX];
+	bool tagged = engine_batch_tag(e->batch, batch_id);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct point *p = &m->points[r[i].point];
@@ -257,7 +265,8 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 		if (r[i].ok) {
 			samples[ns++] = (struct spool_sample){
 			    .point_id = p->id, .value = r[i].value,
-			    .quality = QUALITY_GOOD, .ts_us = r[i].ts_us };
+			    .quality = QUALITY_GOOD, .ts_us = r[i].ts_us,
+			    .batch_id = tagged ? batch_id : NULL };
 		} else {
 			errors[ne++] = (struct spool_error){
 			    .device_id = m->devices[device].id,
@@ -290,6 +299,8 @@ engine_results(void *ctx, size_t device, const struct point_result *r,
 	} else {
 		state_record_poll(e->state, device, r, n);
 		feed_alarms(e, device, r, n);
+		if (tagged)
+			engine_batch_count(e->batch, ns, ne);
 	}
 	free(samples);
 	free(errors);
@@ -444,17 +455,28 @@ note_config_dir(struct engine *e, const char *status, bool applied)
  * new executor inherits every line's guard interval and every device's
  * HardError (rules 5 and 7 hold across it).
  */
-/* The maintenance banner as of now (state_set_maint ignores no change). */
-static void
-publish_maint(struct engine *e)
+/* One window of the spool into e->maint (spool_maint_each). */
+static int
+add_spool_window(void *ctx, const char *text)
 {
-	struct maint_banner b;
+	struct engine *e = ctx;
+	struct maint_window w;
+	json_t *j = json_loads(text, 0, NULL);
+	char err[256] = "not JSON";
 
-	maint_banner(&e->maint, clock_real_us(clock_real()), &b);
-	state_set_maint(e->state, &b);
+	if (j == NULL || maint_window_from_json(j, &w, err, sizeof err) != 0 ||
+	    maint_set_add(&e->maint, &w, err, sizeof err) < 0)
+		log_event(LOG_DEBUG, "maintenance_window_skipped", "{s:s}",
+		    "error", err);
+	json_decref(j);
+	return 0;
 }
 
-/* The windows of app.json (checked by the config loader already). */
+/*
+ * The windows: app.json's (checked by the config loader already) and the
+ * spool's, announced here or received from the historian by the
+ * uploader, read afresh every round (at most MAINT_SET_CAP small rows).
+ */
 static void
 load_maintenance(struct engine *e, const struct model *m)
 {
@@ -467,6 +489,20 @@ load_maintenance(struct engine *e, const struct model *m)
 			log_event(LOG_ERROR, "maintenance_window_refused",
 			    "{s:s,s:s}", "id", m->maintenance[i].id, "error",
 			    err);
+	if (spool_maint_each(e->spool, add_spool_window, e) != 0)
+		log_event(LOG_ERROR, "maintenance_windows_unreadable", "{s:s}",
+		    "error", spool_last_error(e->spool));
+}
+
+/* The maintenance banner as of now (state_set_maint ignores no change). */
+static void
+publish_maint(struct engine *e)
+{
+	struct maint_banner b;
+
+	load_maintenance(e, e->m);
+	maint_banner(&e->maint, clock_real_us(clock_real()), &b);
+	state_set_maint(e->state, &b);
 }
 
 /* The inference client for app, NULL when none is configured or it fails. */
@@ -600,11 +636,14 @@ engine_spectrum(void *ctx, size_t device, size_t spectrum,
 {
 	struct engine *e = ctx;
 	const struct spectrum *sp = &e->m->spectra[spectrum];
+	char batch_id[BATCH_ID_MAX];
+	const char *tag = engine_batch_tag(e->batch, batch_id) ? batch_id :
+	    NULL;
 
 	if (err == NULL && spool_put_spectrum(e->spool, sp->id, ts_us, pixels,
-	    n, NULL) == 0) {
+	    n, tag) == 0) {
 		/* Durable first; the predicts follow (never blocks). */
-		infer_client_submit(e->infer, sp->id, ts_us, pixels, n, NULL);
+		infer_client_submit(e->infer, sp->id, ts_us, pixels, n, tag);
 		return;
 	}
 	struct spool_error rec = {
@@ -672,11 +711,92 @@ ack_alarms(struct engine *e, const struct command *c)
 	state_set_command_result(e->state, true, text);
 }
 
+/*
+ * A batch command or a window, before its signatures: refused (the
+ * passwords wiped, the dialog answered) when it could not be carried out.
+ */
+static bool
+precheck_signed(struct engine *e, const struct command *c)
+{
+	char why[256];
+	bool ok;
+
+	if (c->kind == CMD_BATCH) {
+		ok = c->config_gen == e->generation &&
+		    engine_batch_check(e->batch, e->m, &e->maint, c, why,
+		    sizeof why);
+		if (c->config_gen != e->generation)
+			snprintf(why, sizeof why, "%s", _("The configuration "
+			    "changed meanwhile; the command was not carried "
+			    "out"));
+	} else {
+		struct maint_window w;
+		struct maint_set copy = e->maint;
+		char err[256];
+
+		engine_maint_window(c, e->m->app.console_id, &w);
+		ok = maint_set_add(&copy, &w, err, sizeof err) == MAINT_ADDED;
+		if (!ok)
+			/* TRANSLATORS: why the window is not valid (English). */
+			snprintf(why, sizeof why, _("Maintenance window not "
+			    "announced: %s"), err);
+	}
+	if (!ok) {
+		log_event(LOG_WARN, "signed_command_refused", "{s:s,s:I,s:s}",
+		    "object", c->object, "id", (json_int_t)c->id, "reason",
+		    why);
+		for (size_t i = 0; i < COMMAND_SIGNERS_MAX; i++)
+			command_password_free(c->signer[i].password);
+		state_set_signing_result(e->state, c->id, false, why);
+	}
+	return ok;
+}
+
+/* A signed window into the spool; the next round shows its banner. */
+static void
+store_window(struct engine *e, const struct command *c)
+{
+	struct maint_window w;
+	json_t *j;
+	char *text = NULL, msg[256];
+
+	engine_maint_window(c, e->m->app.console_id, &w);
+	j = maint_window_to_json(&w);
+	if (j != NULL)
+		text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (text == NULL || spool_maint_put(e->spool, w.id, w.end_us,
+	    text) != 0) {
+		/* TRANSLATORS: window id, why. */
+		snprintf(msg, sizeof msg, _("Maintenance window %s signed but "
+		    "not stored: %s"), w.id, text == NULL ? "json" :
+		    spool_last_error(e->spool));
+		log_event(LOG_ERROR, "maintenance_window_not_stored",
+		    "{s:s,s:s}", "id", w.id, "error", msg);
+		state_set_command_result(e->state, false, msg);
+	} else {
+		char from[40];
+
+		format_rfc3339_us(w.start_us, from, sizeof from);
+		/* TRANSLATORS: window id, start time. */
+		snprintf(msg, sizeof msg, _("Maintenance window %s announced "
+		    "from %s"), w.id, from);
+		log_event(LOG_INFO, "maintenance_announced", "{s:s,s:s,s:s}",
+		    "id", w.id, "start", from, "reason", w.reason);
+		state_set_command_result(e->state, true, msg);
+		/* The banner and the start refusal at once, not next round. */
+		publish_maint(e);
+		engine_batch_tick(e->batch, e->m, &e->maint, e->state);
+	}
+	free(text);
+}
+
 static void
 run_command(struct engine *e, const struct command *c)
 {
 	const struct model *m = e->m;
 	size_t *pts, n = 0;
+	int64_t seq = 0;
 
 	if (c->kind == CMD_RELOAD_CONFIG) {
 		reload_config(e);
@@ -699,17 +819,30 @@ run_command(struct engine *e, const struct command *c)
 		}
 		return;
 	}
+	/* What would be refused anyway costs nobody a signature. */
+	if ((c->kind == CMD_BATCH || c->kind == CMD_MAINT_ANNOUNCE) &&
+	    !precheck_signed(e, c))
+		return;
 	/* Signed commands run only once their signatures are recorded. */
 	if (engine_sign_applies(c)) {
 		struct engine_sign_env se = { e->m, e->generation,
 		    e->state_dir, e->spool, e->key, e->state, e->audit,
-		    e->store, e->config_dir, &e->review };
+		    e->store, e->config_dir, &e->review, e->m->app.console_id };
 
-		if (!engine_sign_command(&se, c))
+		if (!engine_sign_command(&se, c, &seq))
 			return;
 	}
 	if (c->kind == CMD_ALARM_ACK) {
 		ack_alarms(e, c);
+		return;
+	}
+	if (c->kind == CMD_BATCH) {
+		engine_batch_apply(e->batch, e->m, &e->maint, c, seq,
+		    e->state);
+		return;
+	}
+	if (c->kind == CMD_MAINT_ANNOUNCE) {
+		store_window(e, c);
 		return;
 	}
 	/* Indices are the UI's view of a model: refuse them after a swap. */
@@ -840,6 +973,7 @@ publish(struct engine *e)
 	check_disk(e, free_bytes, &counts);
 	state_set_spool(e->state, &counts, free_bytes, e->disk_low);
 	publish_maint(e);
+	engine_batch_tick(e->batch, e->m, &e->maint, e->state);
 	state_copy(e->state, &snap);
 	/* status sees this second's alarms, not the last one's. */
 	if (check_alarms(e, &snap, &counts))
@@ -999,6 +1133,7 @@ engine_free(struct engine *e)
 {
 	audit_watch_stop(e->audit);     /* it reads the spool */
 	alarm_board_free(e->alarms);
+	engine_batch_free(e->batch);    /* collection has stopped */
 	if (e->spool != NULL)
 		spool_close(e->spool);
 	console_key_free(e->key);
@@ -1149,6 +1284,8 @@ engine_start(const struct engine_config *cfg, char *err, size_t errlen)
 		    e->state);
 	e->alarms = alarm_board_new(e->m, NULL);
 	load_maintenance(e, e->m);
+	/* Before collection: samples are tagged from the first read on. */
+	e->batch = engine_batch_new(e->spool, e->key, e->m->app.console_id);
 	/* Before collection: spectra go to it from the first read on. */
 	e->infer = start_inference(e, &e->m->app);
 	start_collection(e, NULL, NULL);

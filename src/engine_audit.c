@@ -60,7 +60,7 @@ struct copied {
 	char *payload;
 };
 
-struct batch {
+struct event_chunk {
 	struct copied ev[BATCH];
 	size_t n;
 };
@@ -68,7 +68,7 @@ struct batch {
 static int
 copy_event(void *ctx, const struct spool_audit *r)
 {
-	struct batch *b = ctx;
+	struct event_chunk *b = ctx;
 	struct copied *c = &b->ev[b->n++];
 
 	memset(c, 0, sizeof *c);
@@ -141,7 +141,7 @@ static void
 walk(struct audit_watch *w)
 {
 	static struct ring ring;        /* large; one walker thread */
-	static struct batch b;
+	static struct event_chunk b;
 	struct audit_status status;
 	struct audit_verifier v;
 	struct keystore *ks = NULL;

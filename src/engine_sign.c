@@ -75,6 +75,7 @@
 #include "core/i18n.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "engine_batch.h"
 #include "engine_sign.h"
 
 bool
@@ -82,6 +83,7 @@ engine_sign_applies(const struct command *c)
 {
 	return c->kind == CMD_WRITE_POINT || c->kind == CMD_SET_CLOCK ||
 	    c->kind == CMD_CONFIG_APPLY || c->kind == CMD_ALARM_ACK ||
+	    c->kind == CMD_BATCH || c->kind == CMD_MAINT_ANNOUNCE ||
 	    c->kind == CMD_SIGN_CANCELLED;
 }
 
@@ -108,9 +110,12 @@ command_current(const struct engine_sign_env *env, const struct command *c)
 {
 	const struct model *m = env->m;
 
-	/* Alarm keys come from the configuration: same generation. */
-	if (signed_kind(c) == CMD_ALARM_ACK)
+	/* Alarm keys and recipes come from the configuration: same
+	 * generation.  A window names nothing of it. */
+	if (signed_kind(c) == CMD_ALARM_ACK || signed_kind(c) == CMD_BATCH)
 		return c->config_gen == env->generation;
+	if (signed_kind(c) == CMD_MAINT_ANNOUNCE)
+		return true;
 	if (c->config_gen != env->generation || c->device >= m->ndevices)
 		return false;
 	if (signed_kind(c) == CMD_WRITE_POINT)
@@ -129,7 +134,15 @@ action_json(const struct engine_sign_env *env, const struct command *c,
 	json_t *a;
 	char *out;
 
-	if (signed_kind(c) == CMD_WRITE_POINT) {
+	if (signed_kind(c) == CMD_BATCH)
+		return current ? engine_batch_action(m, c) : NULL;
+	if (signed_kind(c) == CMD_MAINT_ANNOUNCE) {
+		struct maint_window w;
+
+		engine_maint_window(c, env->console, &w);
+		a = json_pack("{s:s,s:o*}", "action", "maintenance_announce",
+		    "window", maint_window_to_json(&w));
+	} else if (signed_kind(c) == CMD_WRITE_POINT) {
 		a = json_pack("{s:s,s:s}", "action", "write_setpoint",
 		    "point", c->object);
 		if (current)
@@ -191,6 +204,14 @@ report_signed(const struct engine_sign_env *env, const struct command *c,
 		/* TRANSLATORS: point id, signers, audit event number. */
 		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
 		    "%lld), writing"), c->object, names, (long long)seq);
+	else if (c->kind == CMD_BATCH)
+		/* TRANSLATORS: batch id, signers, audit event number. */
+		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
+		    "%lld)"), c->object, names, (long long)seq);
+	else if (c->kind == CMD_MAINT_ANNOUNCE)
+		/* TRANSLATORS: signers, audit event number. */
+		snprintf(text, sizeof text, _("Maintenance window signed by %s "
+		    "(audit event %lld)"), names, (long long)seq);
 	else if (c->kind == CMD_ALARM_ACK)
 		/* TRANSLATORS: alarm key, signers, audit event number. */
 		snprintf(text, sizeof text, _("%s: signed by %s (audit event "
@@ -382,13 +403,58 @@ out:
 	engine_review_again(env->review);
 }
 
+/* The policy's action for the command kind c signs. */
+static enum approval_action
+approval_of(const struct command *c)
+{
+	switch (signed_kind(c)) {
+	case CMD_WRITE_POINT:	return ACT_WRITE_SETPOINT;
+	case CMD_ALARM_ACK:	return ACT_ALARM_ACK;
+	case CMD_BATCH:
+		return (enum approval_action)engine_batch_approval(
+		    c->batch_event);
+	case CMD_MAINT_ANNOUNCE: return ACT_MAINTENANCE_ANNOUNCE;
+	default:		return ACT_SET_CLOCK;
+	}
+}
+
+void
+engine_maint_window(const struct command *c, const char *console,
+    struct maint_window *w)
+{
+	unsigned char h[8];
+	crypto_generichash_state gs;
+	char head[96], hex[17];
+
+	memset(w, 0, sizeof *w);
+	/* The same command always names the same window: the action signed
+	 * and the window stored are one. */
+	snprintf(head, sizeof head, "%lld %lld %llu ", (long long)c->start_us,
+	    (long long)c->end_us, (unsigned long long)c->id);
+	crypto_generichash_init(&gs, NULL, 0, sizeof h);
+	crypto_generichash_update(&gs, (const unsigned char *)head,
+	    strlen(head));
+	crypto_generichash_update(&gs, (const unsigned char *)console,
+	    strlen(console) + 1);
+	crypto_generichash_update(&gs, (const unsigned char *)c->signer[0].user,
+	    strnlen(c->signer[0].user, sizeof c->signer[0].user));
+	crypto_generichash_update(&gs, (const unsigned char *)c->text,
+	    strnlen(c->text, sizeof c->text));
+	crypto_generichash_final(&gs, h, sizeof h);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	snprintf(w->id, sizeof w->id, "m-%s", hex);
+	w->start_us = c->start_us;
+	w->end_us = c->end_us;
+	str_copy(w->reason, c->text, sizeof w->reason);
+	str_copy(w->announced_by, c->signer[0].user, sizeof w->announced_by);
+	w->source = MAINT_SRC_CONSOLE;
+}
+
 bool
 engine_sign_command(const struct engine_sign_env *env,
-    const struct command *c)
+    const struct command *c, int64_t *audit_seq)
 {
-	enum approval_action a = signed_kind(c) == CMD_WRITE_POINT ?
-	    ACT_WRITE_SETPOINT : signed_kind(c) == CMD_ALARM_ACK ?
-	    ACT_ALARM_ACK : ACT_SET_CLOCK;
+	enum approval_action a = approval_of(c);
 	const struct compliance_config *cc = &env->m->app.compliance;
 	struct signing_env se = { env->state_dir, env->spool, env->key,
 	    &env->m->app.signatures, cc->max_failures, cc->lockout_ms * 1000 };
@@ -432,6 +498,8 @@ engine_sign_command(const struct engine_sign_env *env,
 		goto out;
 	}
 	report_signed(env, c, sigs, c->nsigners, seq);
+	if (audit_seq != NULL)
+		*audit_seq = seq;
 	go = true;
 out:
 	wipe(c);

@@ -1,7 +1,8 @@
 /*
  * engine_sign.h: the engine's side of the console's e-signature dialogs.
  *
- * A signed command (CMD_WRITE_POINT, CMD_SET_CLOCK) is carried out only
+ * A signed command (CMD_WRITE_POINT, CMD_SET_CLOCK, CMD_ALARM_ACK,
+ * CMD_BATCH, CMD_MAINT_ANNOUNCE) is carried out only
  * after every signature it needs has been checked and recorded in the
  * audit trail; CMD_SIGN_CANCELLED records an abandoned attempt.
  * CMD_CONFIG_APPLY is the console's `jope-smb config apply`: prepared,
@@ -26,6 +27,7 @@
 #include "config/model.h"
 #include "core/cmdq.h"
 #include "core/state.h"
+#include "plant/maintenance.h"
 #include "engine_audit.h"
 #include "store/spool.h"
 
@@ -81,6 +83,7 @@ struct engine_sign_env {
 	struct config_store *store;     /* the applied versions */
 	const char *config_dir;         /* what is applied */
 	struct engine_review *review;   /* compared again after; may be NULL */
+	const char *console;            /* app.json console_id */
 };
 
 /* True for the kinds engine_sign_command deals with. */
@@ -88,12 +91,21 @@ bool engine_sign_applies(const struct command *c);
 
 /*
  * Check and record c's signatures (signing.h), or record its cancellation.
- * True when c may now be carried out; false when it is done with (refused,
+ * True when c may now be carried out (*audit_seq, when not NULL, is then
+ * the event that holds its signatures); false when it is done with (refused,
  * cancelled, an error, or a CMD_CONFIG_APPLY, which is carried out here),
  * the outcome published for the operator through
  * state_set_signing_result.  c's passwords are wiped on every path.
  */
 bool engine_sign_command(const struct engine_sign_env *env,
-    const struct command *c);
+    const struct command *c, int64_t *audit_seq);
+
+/*
+ * The window CMD_MAINT_ANNOUNCE c announces: its id ("m-" and 16 hex
+ * digits) a digest of the command, the console and the first signer, so
+ * the window signed and the window stored are the same.
+ */
+void engine_maint_window(const struct command *c, const char *console,
+    struct maint_window *w);
 
 #endif

@@ -38,6 +38,8 @@ static const struct command_entry command_table[] = {
 	{ "config", cmd_config },
 	{ "backup", cmd_backup },
 	{ "restore", cmd_restore },
+	{ "batch", cmd_batch },
+	{ "maintenance", cmd_maintenance },
 };
 
 /*

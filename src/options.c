@@ -22,7 +22,7 @@
 
 enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES,
 	OPT_FULL_NAME, OPT_ROLE, OPT_BOOTSTRAP, OPT_SINCE, OPT_OUT,
-	OPT_HISTORIAN, OPT_IN };
+	OPT_HISTORIAN, OPT_IN, OPT_CSV, OPT_START, OPT_END, OPT_REASON };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
@@ -43,6 +43,10 @@ static const struct option long_options[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "historian", no_argument, NULL, OPT_HISTORIAN },
 	{ "in", required_argument, NULL, OPT_IN },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "start", required_argument, NULL, OPT_START },
+	{ "end", required_argument, NULL, OPT_END },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -89,7 +93,20 @@ options_usage(FILE *fp)
 	    "  restore --in=FILE [--state-dir=DIR]\n"
 	    "                  verify an archive and make it the state dir's state\n"
 	    "                  (signed like 'config apply'; refused while an\n"
-	    "                  engine runs on DIR; the old state is kept aside)\n\n"));
+	    "                  engine runs on DIR; the old state is kept aside)\n"
+	    "  batch list      the batch records in the spool, newest first\n"
+	    "  batch report ID [--csv=FILE|-]\n"
+	    "                  a batch's record: recipe, state, every transition\n"
+	    "                  and its signers, held time, counts; --csv writes\n"
+	    "                  its samples (the spool's and the historian's)\n"
+	    "  maintenance list\n"
+	    "                  the maintenance windows this console knows, and\n"
+	    "                  their phase now\n"
+	    "  maintenance announce --start=TIME --end=TIME --reason=TEXT\n"
+	    "                  announce a window to every console (signed like\n"
+	    "                  'config apply')\n"
+	    "  maintenance cancel ID\n"
+	    "                  cancel an announced window (signed the same way)\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"
@@ -101,7 +118,8 @@ options_usage(FILE *fp)
 	    "  -t, --threads=N        most executor threads (default 512)\n"
 	    "      --json             machine-readable output (check-config, status,\n"
 	    "                         db status, user list, audit verify,\n"
-	    "                         config diff, config versions)\n"
+	    "                         config diff, config versions, batch list,\n"
+	    "                         batch report, maintenance list)\n"
 	    "      --yes              confirm a destructive command (db down)\n"
 	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
 	    "      --log-level=LEVEL  debug, info (default), warn or error; debug\n"
@@ -116,6 +134,14 @@ options_usage(FILE *fp)
 	    "      --in=FILE          restore: the archive to restore\n"
 	    "      --historian        audit verify|export: the trail in the historian\n"
 	    "                         instead of the spool\n"
+	    "      --csv=FILE         batch report: write the batch's samples as CSV\n"
+	    "                         (time,point,value,quality,tag) to FILE; - for\n"
+	    "                         standard output\n"
+	    "      --start=TIME, --end=TIME\n"
+	    "                         maintenance announce: the window, RFC 3339 UTC\n"
+	    "                         (2026-11-22T06:00:00Z); production may resume\n"
+	    "                         at --end\n"
+	    "      --reason=TEXT      maintenance announce: why, shown on every console\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n\n"));
 	fprintf(fp, _("Defaults: the config dir is $JOPE_SMB_CONFIG_DIR, ./config or "
@@ -128,7 +154,9 @@ options_usage(FILE *fp)
 	    "engine error,\nhistorian unreachable), 2 usage error, 3 status: no "
 	    "engine running,\n4 db status: migrations pending or changed, config diff: "
 	    "the config dir\ndiffers from the applied version, 5 audit verify: the "
-	    "trail is broken.\n"));
+	    "trail is broken,\n6 batch report: the historian could not be "
+	    "reached, the samples already\nuploaded are missing (what the spool "
+	    "holds was written).\n"));
 }
 
 static int
@@ -219,6 +247,10 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_OUT: o->out_dir = optarg; break;
 		case OPT_HISTORIAN: o->historian = true; break;
 		case OPT_IN: o->in_file = optarg; break;
+		case OPT_CSV: o->csv = optarg; break;
+		case OPT_START: o->start = optarg; break;
+		case OPT_END: o->end = optarg; break;
+		case OPT_REASON: o->reason = optarg; break;
 		case OPT_LOG_LEVEL:
 			rc = parse_log_level(optarg, &o->log_level);
 			break;

@@ -32,6 +32,14 @@ struct options {
 	const char *out_dir;        /* audit export --out DIR, backup --out FILE */
 	const char *in_file;        /* restore --in FILE */
 	bool historian;             /* audit verify|export --historian */
+	const char *csv;            /* batch report --csv FILE ("-": stdout) */
+	const char *start;          /* maintenance announce --start TIME */
+	const char *end;            /* maintenance announce --end TIME */
+	const char *reason;         /* maintenance announce --reason TEXT */
+	bool follow;                /* log --follow */
+	int level;                  /* log --level: least enum log_level
+	                               shown; -1 = every level */
+	int lines;                  /* log -n/--lines N; -1 = the default */
 	const char *command;        /* subcommand, default "console" */
 	int argc;                   /* remaining operands */
 	char **argv;

@@ -49,10 +49,11 @@ wait_until() {
 # and clear of the PostgreSQL ports 15971..15981 and 15991):
 #   offsets 400 collect, 700 reload, 820 config_apply, 860 historian_outage,
 #   870 historian_kill, 880 historian_cut, 920 spool_limits, 940
-#   historian_migrate, 1000 backup, 1200 audit, 1300 inference, 1500 alarms, 1580 bench;
+#   historian_migrate, 1000 backup, 1200 audit, 1300 inference, 1500 alarms, 1580 bench,
+#   1600 maint_forward, 1650 batch_report;
 #   TUI_PORT_BASE (tui_lib.sh: base + port % 100) 15200 console, 15300 zh,
 #   15730 apply, 15760 historian, 16120 trends, 16400 sign, 16600 alarms,
-#   16700 maint;
+#   16700 maint, 16800 batch;
 #   15100..15199 sim_faults, 15500..15699 faults and rtu, 15810 rules.
 copy_config() {
     mkdir -p "$2"

@@ -25,8 +25,8 @@
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help (the keys of the screen shown)
- *	F3, F5, F6, F7  the device table, the alarm list, the inference
- *	                trends, the audit trail
+ *	F3, F4, F5,     the device table, the batch, the alarm list, the
+ *	F6, F7          inference trends, the audit trail
  *	R               re-read the version in use (CMD_RELOAD_CONFIG) and
  *	                compare the config dir with it; when they differ,
  *	                the engine's answer opens the "Apply configuration"
@@ -35,7 +35,12 @@
  *	Ctrl-L          repaint everything
  *	anything else   to the screen (move, read now, and p, c, w, which
  *	                ask for the plan, clock and setpoint dialogs; a and
- *	                A, which ask to acknowledge alarms)
+ *	                A, which ask to acknowledge alarms; the batch
+ *	                commands and m, which asks for the maintenance form)
+ *
+ * F10 quits on every screen, the batch screen too: its commands have
+ * F8, F9, F11 and F12 (and a letter each), so the bar and the help say
+ * "F10 Quit" everywhere.
  *
  * While a screen edits text (the audit or alarm filter) every key goes to
  * it, and Ctrl-C is Esc there, as in every dialog.
@@ -58,6 +63,15 @@
  * The outcome comes back in the snapshot (signing_done_id ends the
  * "Signing..." box; command_seq, command_ok and command_text are shown in
  * the function-key bar, red when it failed, like a reload's).
+ *
+ * Batch commands are signed too (CMD_BATCH): the batch screen says which
+ * command, only when the batch's state allows it; a start asks first for
+ * the recipe when the model has several (dialog.h DIALOG_RECIPE), then
+ * the e-signature dialogs.  m opens the maintenance form (dialog_maint.h):
+ * start, duration and reason, checked on Enter, then the e-signature
+ * dialogs of CMD_MAINT_ANNOUNCE; the banner that follows comes from the
+ * snapshot like any window's.  Esc in the form or the recipe list is not
+ * audited: nothing was signed or asked to be signed yet.
  *
  * Applying the config dir is signed the same way: the view (dialog.h
  * DIALOG_APPLY) shows what the engine's housekeeper published, Esc there
@@ -90,7 +104,9 @@
 #include "core/alarm_view.h"
 #include "core/i18n.h"
 #include "core/util.h"
+#include "plant/batch.h"
 #include "ui/dialog.h"
+#include "ui/dialog_maint.h"
 #include "ui/dialog_sign.h"
 #include "ui/draw.h"
 #include "ui/layout.h"
@@ -112,7 +128,7 @@ static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
 enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS, SCREEN_ALARMS,
-	SCREEN_COUNT };
+	SCREEN_BATCH, SCREEN_COUNT };
 
 struct app {
 	const struct ui_config *cfg;
@@ -122,6 +138,7 @@ struct app {
 	int cur;
 	struct dialog dialog;
 	struct sign_flow sign;  /* a signed action under way */
+	struct maint_form maint;        /* m: the window, before its signing */
 	uint64_t sign_ids;      /* the last command id given */
 	uint64_t reload_pending;        /* R sent, not answered yet; 0 none */
 	struct snapshot snap;
@@ -162,7 +179,15 @@ static const struct fkey main_keys[] = {
 	{ "Esc", N_("Clear"), 4, SCREEN_KEY_CLEAR },
 	{ "Esc", N_("Close"), 6, SCREEN_KEY_CLOSE },
 	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
+	/* The batch commands: a function key and a letter each. */
+	{ "F8/s", N_("Start"), 8, SCREEN_KEY_BATCH_START },
+	{ "F9/h", N_("Hold"), 8, SCREEN_KEY_BATCH_HOLD },
+	{ "F9/u", N_("Resume"), 8, SCREEN_KEY_BATCH_RESUME },
+	{ "F11/t", N_("Stop"), 8, SCREEN_KEY_BATCH_STOP },
+	{ "F12/x", N_("Abort"), 7, SCREEN_KEY_BATCH_ABORT },
+	{ "m", N_("Maintenance"), 5, SCREEN_KEY_MAINT },
 	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
+	{ "F4", N_("Batch"), 3, SCREEN_KEY_TO_BATCH },
 	/* The first left out: the header counts the alarms anyway. */
 	{ "F5", N_("Alarms"), 1, SCREEN_KEY_TO_ALARMS },
 	{ "F6", N_("Trends"), 3, SCREEN_KEY_TO_TRENDS },
@@ -190,6 +215,15 @@ static const struct fkey sign_keys[] = {
 static const struct fkey apply_keys[] = {
 	{ "Enter", N_("Sign and apply"), 9, 1 }, { "Esc", N_("Back"), 8, 0 },
 	{ "R", N_("Look again"), 7, 4 }, { "Up/Down", N_("Scroll"), 6, 2 },
+};
+/* The maintenance form, and the recipe of a start. */
+static const struct fkey form_keys[] = {
+	{ "Enter", N_("Go on"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
+	{ "Tab", N_("Next field"), 7, 0 }, { "Ctrl-U", N_("Clear field"), 5, 0 },
+};
+static const struct fkey choose_keys[] = {
+	{ "Enter", N_("Go on"), 9, 0 }, { "Esc", N_("Cancel"), 8, 0 },
+	{ "Up/Down", N_("Choose"), 7, 0 },
 };
 static const struct fkey wait_keys[] = {
 	{ "Esc", N_("Hide"), 9, 0 },
@@ -720,6 +754,7 @@ static unsigned
 screen_to_keys(int cur)
 {
 	return (cur != SCREEN_DEVICES ? SCREEN_KEY_TO_DEVICES : 0) |
+	    (cur != SCREEN_BATCH ? SCREEN_KEY_TO_BATCH : 0) |
 	    (cur != SCREEN_ALARMS ? SCREEN_KEY_TO_ALARMS : 0) |
 	    (cur != SCREEN_TRENDS ? SCREEN_KEY_TO_TRENDS : 0) |
 	    (cur != SCREEN_AUDIT ? SCREEN_KEY_TO_AUDIT : 0);
@@ -791,6 +826,9 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 	} else if (a->sign.stage == SIGN_REFUSED) {
 		keys = close_keys;
 		n = ARRAY_LEN(close_keys);
+	} else if (a->maint.open) {
+		keys = form_keys;
+		n = ARRAY_LEN(form_keys);
 	} else switch (a->dialog.kind) {
 	case DIALOG_NONE:
 		if (screen_grabs(a)) {
@@ -818,6 +856,10 @@ draw_keys(struct app *a, const struct rect *r, int64_t now)
 	case DIALOG_WRITE_INPUT:
 		keys = input_keys;
 		n = ARRAY_LEN(input_keys);
+		break;
+	case DIALOG_RECIPE:
+		keys = choose_keys;
+		n = ARRAY_LEN(choose_keys);
 		break;
 	case DIALOG_APPLY:
 		keys = apply_keys;
@@ -914,6 +956,8 @@ app_redraw(struct app *a)
 	}
 	if (a->dialog.kind != DIALOG_NONE)
 		dialog_draw(&a->dialog, stdscr, &all, &a->snap);
+	if (a->maint.open && !lo.too_small)
+		maint_form_draw(&a->maint, stdscr, &all, now);
 	if (a->sign.stage != SIGN_NONE && !lo.too_small)
 		sign_flow_draw(&a->sign, stdscr, &all);
 	if (a->repaint)
@@ -936,6 +980,11 @@ dialog_confirmed(struct app *a, enum dialog_kind kind)
 
 		sign_flow_begin_config(&a->sign, &a->snap, &sc,
 		    a->cfg->operator_name, ++a->sign_ids);
+		return;
+	}
+	if (kind == DIALOG_RECIPE) {
+		sign_flow_begin_batch(&a->sign, &a->snap, BATCH_EV_START,
+		    d->recipe, a->cfg->operator_name, ++a->sign_ids);
 		return;
 	}
 	if (kind != DIALOG_WRITE_CONFIRM)
@@ -991,6 +1040,27 @@ sign_key(struct app *a, int ch)
 	}
 }
 
+/* A key for the maintenance form: Enter on a valid window signs it. */
+static void
+maint_key(struct app *a, int ch)
+{
+	struct maint_form *m = &a->maint;
+
+	switch (maint_form_key(m, ch, now_us())) {
+	case MAINT_FORM_DONE:
+		sign_flow_begin_maint(&a->sign, &a->snap, m->start_us,
+		    m->end_us, m->reason, a->cfg->operator_name,
+		    ++a->sign_ids);
+		maint_form_close(m);
+		break;
+	case MAINT_FORM_CANCEL:
+		app_message(a, _("No maintenance window announced."), false);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 screen_switch(struct app *a, int which)
 {
@@ -1018,6 +1088,19 @@ screen_action(struct app *a, const struct key_result *kr)
 		sign_flow_begin_alarm_ack(&a->sign, &a->snap, kr->alarm,
 		    kr->filter, kr->count, a->cfg->operator_name,
 		    ++a->sign_ids);
+		break;
+	case ACTION_BATCH:
+		/* Several recipes: which one, before anyone signs. */
+		if (kr->batch_event == BATCH_EV_START &&
+		    a->snap.model != NULL && a->snap.model->nrecipes > 1)
+			dialog_open_recipe(&a->dialog, &a->snap, kr->recipe);
+		else
+			sign_flow_begin_batch(&a->sign, &a->snap,
+			    kr->batch_event, kr->recipe,
+			    a->cfg->operator_name, ++a->sign_ids);
+		break;
+	case ACTION_MAINT:
+		maint_form_open(&a->maint, now_us());
 		break;
 	default:
 		break;
@@ -1081,9 +1164,14 @@ app_key(struct app *a, int ch)
 	if (ch == 3)            /* Ctrl-C: raw mode, so no SIGINT */
 		ch = (a->dialog.kind == DIALOG_NONE ||
 		    a->dialog.kind == DIALOG_QUIT) &&
-		    a->sign.stage == SIGN_NONE && !screen_grabs(a) ? 'q' : 27;
+		    a->sign.stage == SIGN_NONE && !a->maint.open &&
+		    !screen_grabs(a) ? 'q' : 27;
 	if (a->sign.stage != SIGN_NONE) {
 		sign_key(a, ch);
+		return;
+	}
+	if (a->maint.open) {
+		maint_key(a, ch);
 		return;
 	}
 	if (a->dialog.kind == DIALOG_APPLY && ch == 'R') {
@@ -1120,9 +1208,13 @@ app_key(struct app *a, int ch)
 		    a->snap.config_review != NULL);
 		a->dialog.help_trends = a->cur == SCREEN_TRENDS;
 		a->dialog.help_alarms = a->cur == SCREEN_ALARMS;
+		a->dialog.help_batch = a->cur == SCREEN_BATCH;
 		return;
 	case KEY_F(3):
 		screen_switch(a, SCREEN_DEVICES);
+		return;
+	case KEY_F(4):
+		screen_switch(a, SCREEN_BATCH);
 		return;
 	case KEY_F(5):
 		screen_switch(a, SCREEN_ALARMS);
@@ -1343,6 +1435,7 @@ ui_run(const struct ui_config *cfg)
 	a.screens[SCREEN_AUDIT] = screen_audit_new();
 	a.screens[SCREEN_TRENDS] = screen_trends_new();
 	a.screens[SCREEN_ALARMS] = screen_alarms_new();
+	a.screens[SCREEN_BATCH] = screen_batch_new();
 	a.screen = a.screens[SCREEN_DEVICES];
 	state_drain_wake(cfg->state);
 	state_copy(cfg->state, &a.snap);

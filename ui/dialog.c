@@ -16,6 +16,11 @@
  * the dialog open with the reason in it, and only a valid number moves on
  * to the confirmation, which shows the value exactly as it will be written.
  *
+ * A batch start on a model with several recipes first asks which one: a
+ * short list (name, version, id, run and expected length) chosen with
+ * Up/Down and Enter, starting on the recipe the batch screen proposed;
+ * the app then opens the e-signature dialogs of the start.
+ *
  * The "Apply configuration" view (R while the config dir differs from the
  * version in use) lists what the engine published, wrapped and scrolled
  * like the read plan; Enter on a valid difference hands over to the
@@ -59,6 +64,7 @@ static const struct help_row help_rows[] = {
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },
 	{ N_("p"), N_("Show the read plan of the selected device") },
+	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
@@ -73,6 +79,7 @@ static const struct help_row help_audit_rows[] = {
 	{ N_("/"), N_("Filter: kind:WORD user:WORD, or any word") },
 	{ N_("Esc"), N_("Clear the filter; close the detail") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 };
@@ -81,6 +88,7 @@ static const struct help_row help_audit_rows[] = {
 static const struct help_row help_trends_rows[] = {
 	{ N_("p"), N_("Re-predict the latest spectrum now") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
@@ -95,6 +103,23 @@ static const struct help_row help_alarms_rows[] = {
 	{ N_("/"), N_("Filter by key, source or name") },
 	{ N_("Esc"), N_("Clear the filter") },
 	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
+	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
+	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
+};
+
+/* The batch screen's keys: each command on a function key and a letter. */
+static const struct help_row help_batch_rows[] = {
+	{ N_("F8, s"), N_("Start a batch (signed; first the recipe, when "
+	    "there are several)") },
+	{ N_("F9, h"), N_("Hold the running batch (signed)") },
+	{ N_("F9, u"), N_("Resume the held batch (signed)") },
+	{ N_("F11, t"), N_("Stop: the current run finishes, then the batch "
+	    "is complete (signed)") },
+	{ N_("F12, x"), N_("Abort: the batch ends at once (signed)") },
+	{ N_("m"), N_("Announce a maintenance window (signed)") },
+	{ N_("F3"), N_("Back to the device table") },
+	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
 	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
 };
@@ -610,13 +635,89 @@ draw_write_input(const struct dialog *d, WINDOW *win,
 	draw_line(win, &r, 6, footer, strlen(footer));
 }
 
+/* Keep the chosen recipe within range and on the page. */
+static void
+recipe_scroll(struct dialog *d, size_t n)
+{
+	if (n == 0)
+		return;
+	if (d->recipe >= n)
+		d->recipe = n - 1;
+	if (d->page < 1)
+		d->page = 1;
+	if ((int)d->recipe < d->scroll)
+		d->scroll = (int)d->recipe;
+	if ((int)d->recipe >= d->scroll + d->page)
+		d->scroll = (int)d->recipe - d->page + 1;
+}
+
+/* The recipes of a batch start, one a line, the chosen one highlighted. */
+static void
+draw_recipe(struct dialog *d, WINDOW *win, const struct rect *screen,
+    const struct snapshot *snap)
+{
+	const char *title = _("Start a batch: which recipe?");
+	const char *footer = _("Up/Down chooses, Enter goes on to the "
+	    "signatures, Esc cancels.");
+	const struct model *m = snap != NULL ? snap->model : NULL;
+	char line[512], run[32], total[32];
+	struct rect r;
+	size_t n;
+	int iw, page;
+
+	/* The dialog is closed when a reload changes the model (the app). */
+	if (m == NULL || snap->config_generation != d->config_gen)
+		return;
+	n = m->nrecipes;
+	iw = text_width(footer);
+	if (text_width(title) + 2 > iw)
+		iw = text_width(title) + 2;
+	for (size_t i = 0; i < n; i++) {
+		format_age(run, sizeof run, m->recipes[i].run_ms * 1000);
+		format_age(total, sizeof total, m->recipes[i].expected_ms * 1000);
+		/* TRANSLATORS: recipe name, version, id, the length of a run
+		 * and of the batch ("2 min", "1 h"). */
+		snprintf(line, sizeof line, _("%s v%s (%s): runs of %s, about "
+		    "%s"), m->recipes[i].name, m->recipes[i].version,
+		    m->recipes[i].id, run, total);
+		if (text_width(line) + 2 > iw)
+			iw = text_width(line) + 2;
+	}
+	if (iw > screen->w - 4)
+		iw = screen->w - 4;
+	page = screen->h - 6;
+	if (page > (int)n)
+		page = (int)n;
+	if (page < 1)
+		page = 1;
+	d->page = page;
+	d->nlines = (int)n;
+	recipe_scroll(d, n);
+	r = dialog_box(win, screen, page + 2, iw, title);
+	for (int i = 0; i < page && (size_t)(d->scroll + i) < n; i++) {
+		const struct recipe *rc = &m->recipes[d->scroll + i];
+		bool on = (size_t)(d->scroll + i) == d->recipe;
+
+		format_age(run, sizeof run, rc->run_ms * 1000);
+		format_age(total, sizeof total, rc->expected_ms * 1000);
+		snprintf(line, sizeof line, _("%s v%s (%s): runs of %s, about "
+		    "%s"), rc->name, rc->version, rc->id, run, total);
+		if (1 + i < r.h - 1)
+			draw_text_cut(win, r.y + 1 + i, r.x + 2, r.w - 4,
+			    theme_attr(on ? ROLE_BUTTON_FOCUS : ROLE_DIALOG),
+			    ALIGN_LEFT, line);
+	}
+	draw_line(win, &r, page + 2, footer, strlen(footer));
+}
+
 static void
 draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 {
 	const char *footer = _("Press any key to close.");
 	const struct help_row *rows[ARRAY_LEN(help_rows) +
 	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_trends_rows) +
-	    ARRAY_LEN(help_alarms_rows) + ARRAY_LEN(help_common_rows)];
+	    ARRAY_LEN(help_alarms_rows) + ARRAY_LEN(help_batch_rows) +
+	    ARRAY_LEN(help_common_rows)];
 	struct rect r;
 	int kw = 0, dw = 0, iw, n = 0;
 
@@ -629,6 +730,9 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	else if (d->help_alarms)
 		for (size_t i = 0; i < ARRAY_LEN(help_alarms_rows); i++)
 			rows[n++] = &help_alarms_rows[i];
+	else if (d->help_batch)
+		for (size_t i = 0; i < ARRAY_LEN(help_batch_rows); i++)
+			rows[n++] = &help_batch_rows[i];
 	else
 		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
 			rows[n++] = &help_rows[i];
@@ -650,7 +754,8 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	r = dialog_box(win, screen, n + 2, iw, d->help_audit ?
 	    _("Keys of the audit trail") : d->help_trends ?
 	    _("Keys of the trends screen") : d->help_alarms ?
-	    _("Keys of the alarm list") : _("Keys"));
+	    _("Keys of the alarm list") : d->help_batch ?
+	    _("Keys of the batch screen") : _("Keys"));
 	for (int i = 0; i < n && i + 1 < r.h - 1; i++) {
 		int y = r.y + 1 + i, dx = r.x + 2 + kw + 2;
 
@@ -734,6 +839,19 @@ dialog_open_apply(struct dialog *d, const struct snapshot *snap)
 }
 
 void
+dialog_open_recipe(struct dialog *d, const struct snapshot *snap,
+    size_t recipe)
+{
+	dialog_open(d, DIALOG_RECIPE);
+	d->config_gen = snap->config_generation;
+	d->page = 1;
+	/* Keys may come before the first draw counts the recipes. */
+	d->nlines = snap->model != NULL ? (int)snap->model->nrecipes : 0;
+	d->recipe = d->nlines > 0 && recipe >= (size_t)d->nlines ?
+	    (size_t)d->nlines - 1 : recipe;
+}
+
+void
 dialog_dismiss(struct dialog *d)
 {
 	config_review_release(d->review);
@@ -762,7 +880,8 @@ bool
 dialog_bound(const struct dialog *d)
 {
 	return d->kind == DIALOG_PLAN || d->kind == DIALOG_APPLY ||
-	    d->kind == DIALOG_WRITE_INPUT || d->kind == DIALOG_WRITE_CONFIRM;
+	    d->kind == DIALOG_WRITE_INPUT || d->kind == DIALOG_WRITE_CONFIRM ||
+	    d->kind == DIALOG_RECIPE;
 }
 
 bool
@@ -795,6 +914,9 @@ dialog_draw(struct dialog *d, WINDOW *win, const struct rect *screen,
 		break;
 	case DIALOG_APPLY:
 		draw_apply(d, win, screen);
+		break;
+	case DIALOG_RECIPE:
+		draw_recipe(d, win, screen, snap);
 		break;
 	default:
 		break;
@@ -922,6 +1044,43 @@ apply_key(struct dialog *d, int key)
 	}
 }
 
+/* Up/Down choose (the draw keeps the choice in range), Enter takes it. */
+static enum dialog_result
+recipe_key(struct dialog *d, int key)
+{
+	switch (key) {
+	case 27:
+	case 'q':
+	case 'Q':
+		return dialog_close(d, DIALOG_NO);
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		return dialog_close(d, DIALOG_YES);
+	case KEY_UP:
+	case 'k':
+		if (d->recipe > 0)
+			d->recipe--;
+		return DIALOG_OPEN;
+	case KEY_DOWN:
+	case 'j':
+		if (d->recipe + 1 < (size_t)d->nlines)
+			d->recipe++;
+		return DIALOG_OPEN;
+	case KEY_HOME:
+	case 'g':
+		d->recipe = 0;
+		return DIALOG_OPEN;
+	case KEY_END:
+	case 'G':
+		if (d->nlines > 0)
+			d->recipe = (size_t)d->nlines - 1;
+		return DIALOG_OPEN;
+	default:
+		return DIALOG_OPEN;
+	}
+}
+
 static enum dialog_result
 input_key(struct dialog *d, int key)
 {
@@ -961,6 +1120,8 @@ dialog_key(struct dialog *d, int key)
 		return apply_key(d, key);
 	case DIALOG_WRITE_INPUT:
 		return input_key(d, key);
+	case DIALOG_RECIPE:
+		return recipe_key(d, key);
 	default:
 		return DIALOG_NO;
 	}

@@ -22,6 +22,10 @@
  *	                Backspace, Enter, Esc   it into WRITE_CONFIRM (OPEN);
  *	                                        an invalid one stays open with
  *	                                        the reason; Esc: NO
+ *	RECIPE          Up/Down, k/j, Home/End  YES on Enter: the app asks for
+ *	                choose, Enter, Esc, q   the signatures of a batch start
+ *	                                        of the recipe chosen; NO on
+ *	                                        Esc, q
  *	APPLY           Up/Down/PgUp/PgDn/      YES on Enter when the config
  *	                Home/End scroll,        dir can be applied and still
  *	                Enter, Esc, q           is what is shown (the app then
@@ -59,7 +63,8 @@ enum dialog_kind {
 	DIALOG_PLAN,            /* a device's read plan, scrollable */
 	DIALOG_WRITE_INPUT,     /* enter a setpoint */
 	DIALOG_WRITE_CONFIRM,   /* confirm writing it */
-	DIALOG_APPLY            /* the config dir's difference, or its errors */
+	DIALOG_APPLY,           /* the config dir's difference, or its errors */
+	DIALOG_RECIPE           /* the recipe of a batch start */
 };
 
 enum dialog_result {
@@ -86,6 +91,9 @@ struct dialog {
 	bool help_audit;        /* DIALOG_HELP: the audit screen's keys */
 	bool help_trends;       /* DIALOG_HELP: the trends screen's keys */
 	bool help_alarms;       /* DIALOG_HELP: the alarm list's keys */
+	bool help_batch;        /* DIALOG_HELP: the batch screen's keys */
+	size_t recipe;          /* DIALOG_RECIPE: the one chosen (an index
+	                           into model.recipes of config_gen) */
 	bool help_apply;        /* DIALOG_HELP: R applies the config dir */
 	/* DIALOG_APPLY: what is shown (a reference) and what signing needs
 	   of it, copied so that it outlives the reference. */
@@ -106,7 +114,8 @@ void dialog_dismiss(struct dialog *d);
 /*
  * Help with the keys of the device table, or of the audit screen; apply:
  * R applies the config dir (else it reloads the version in use).  The app
- * sets help_trends or help_alarms after it for those screens' keys.
+ * sets help_trends, help_alarms or help_batch after it for those screens'
+ * keys.
  */
 void dialog_open_help(struct dialog *d, bool audit, bool apply);
 /* The snapshot's config review (not NULL), as R shows it. */
@@ -116,6 +125,9 @@ void dialog_open_plan(struct dialog *d, const struct snapshot *snap,
     size_t device);
 void dialog_open_write(struct dialog *d, const struct snapshot *snap,
     size_t point);
+/* The recipe of a batch start, starting on recipe (of snap's model). */
+void dialog_open_recipe(struct dialog *d, const struct snapshot *snap,
+    size_t recipe);
 /* True for the kinds bound to a model generation (all but quit, help). */
 bool dialog_bound(const struct dialog *d);
 /* True when the plan or the review has more lines than the box shows. */

@@ -8,8 +8,11 @@
  *   stage      event                          next       what
  *   ---------  -----------------------------  ---------  ------------------
  *   NONE       w confirmed, c, Enter in the   FORM(0)    show the action,
- *              apply view (R), or a or A on
- *              the alarm list
+ *              apply view (R), a or A on the
+ *              alarm list, a batch command
+ *              (F8/F9/F11/F12 or s/h/u/t/x;
+ *              a start after the recipe), or
+ *              the maintenance form's Enter
  *                                                        prefill the user
  *                                                        (sign_flow_begin_*)
  *   FORM(i)    Tab/Down, Shift-Tab/Up         FORM(i)    next/previous field
@@ -54,6 +57,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -63,6 +67,7 @@
 #include "core/i18n.h"
 #include "core/util.h"
 #include "plant/alarm.h"
+#include "plant/batch.h"
 #include "ui/dialog.h"
 #include "ui/dialog_sign.h"
 #include "ui/draw.h"
@@ -143,15 +148,30 @@ set_operator(struct sign_flow *f, const char *name)
 		str_copy(f->operator_name, name, sizeof f->operator_name);
 }
 
-/* need < 0: what the running model's policy says for the action. */
+/* The action a batch command is signed as. */
+static enum approval_action
+batch_action(int ev)
+{
+	switch (ev) {
+	case BATCH_EV_START:
+		return ACT_BATCH_START;
+	case BATCH_EV_HOLD:
+		return ACT_BATCH_HOLD;
+	case BATCH_EV_RESUME:
+		return ACT_BATCH_RESUME;
+	case BATCH_EV_STOP:
+		return ACT_BATCH_STOP;
+	default:
+		return ACT_BATCH_ABORT;
+	}
+}
+
+/* need < 0: what the running model's policy says for action a. */
 static void
 flow_begin(struct sign_flow *f, const struct snapshot *snap,
-    enum command_kind kind, int need, const char *operator_name, uint64_t id)
+    enum command_kind kind, enum approval_action a, int need,
+    const char *operator_name, uint64_t id)
 {
-	enum approval_action a = kind == CMD_WRITE_POINT ? ACT_WRITE_SETPOINT :
-	    kind == CMD_CONFIG_APPLY ? ACT_CONFIG_APPLY :
-	    kind == CMD_ALARM_ACK ? ACT_ALARM_ACK : ACT_SET_CLOCK;
-
 	sign_flow_reset(f);
 	f->cmd.kind = kind;
 	f->cmd.id = id;
@@ -172,7 +192,8 @@ sign_flow_begin_write(struct sign_flow *f, const struct snapshot *snap,
 	const struct point *p = NULL;
 	char old[64], new[64];
 
-	flow_begin(f, snap, CMD_WRITE_POINT, -1, operator_name, id);
+	flow_begin(f, snap, CMD_WRITE_POINT, ACT_WRITE_SETPOINT, -1,
+	    operator_name, id);
 	if (snap->model != NULL && point < snap->model->npoints)
 		p = &snap->model->points[point];
 	f->cmd.point = point;
@@ -201,7 +222,8 @@ void
 sign_flow_begin_clock(struct sign_flow *f, const struct snapshot *snap,
     size_t device, const char *operator_name, uint64_t id)
 {
-	flow_begin(f, snap, CMD_SET_CLOCK, -1, operator_name, id);
+	flow_begin(f, snap, CMD_SET_CLOCK, ACT_SET_CLOCK, -1, operator_name,
+	    id);
 	f->cmd.device = device;
 	if (snap->model != NULL && device < snap->model->ndevices)
 		str_copy(f->cmd.object, snap->model->devices[device].id,
@@ -217,7 +239,8 @@ sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
 {
 	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
 
-	flow_begin(f, snap, CMD_CONFIG_APPLY, sc->need, operator_name, id);
+	flow_begin(f, snap, CMD_CONFIG_APPLY, ACT_CONFIG_APPLY, sc->need,
+	    operator_name, id);
 	str_copy(f->cmd.review, sc->token, sizeof f->cmd.review);
 	/* The engine logs the object; the dialog shows the whole dir. */
 	str_copy(f->cmd.object, sc->dir, sizeof f->cmd.object);
@@ -253,7 +276,8 @@ sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
 	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
 	const struct alarm_row *r;
 
-	flow_begin(f, snap, CMD_ALARM_ACK, -1, operator_name, id);
+	flow_begin(f, snap, CMD_ALARM_ACK, ACT_ALARM_ACK, -1, operator_name,
+	    id);
 	/* Only the activations on screen now: a later one needs its own. */
 	f->cmd.alarms_seen = snap->alarms != NULL ?
 	    snap->alarms->activations : 0;
@@ -298,6 +322,95 @@ sign_flow_begin_alarm_ack(struct sign_flow *f, const struct snapshot *snap,
 }
 
 void
+sign_flow_begin_batch(struct sign_flow *f, const struct snapshot *snap,
+    int event, size_t recipe, const char *operator_name, uint64_t id)
+{
+	const char *arrow = text_utf8() ? "\xe2\x86\x92" : "->";
+	const struct batch_view *b = &snap->batch;
+	const struct recipe *r = NULL;
+
+	flow_begin(f, snap, CMD_BATCH, batch_action(event), -1, operator_name,
+	    id);
+	f->cmd.batch_event = event;
+	if (event == BATCH_EV_START) {
+		f->cmd.recipe = recipe;
+		if (snap->model != NULL && recipe < snap->model->nrecipes)
+			r = &snap->model->recipes[recipe];
+		str_copy(f->cmd.object, b->next_id, sizeof f->cmd.object);
+		str_copy(f->object, b->next_id, sizeof f->object);
+		if (r != NULL)
+			/* TRANSLATORS: recipe name, version, id. */
+			snprintf(f->change, sizeof f->change, _("a new batch of "
+			    "recipe %s v%s (%s)"), r->name, r->version, r->id);
+		utf8_trim_partial(f->change);
+		return;
+	}
+	str_copy(f->cmd.object, b->current.id, sizeof f->cmd.object);
+	/* TRANSLATORS: batch id, recipe name, recipe version. */
+	snprintf(f->object, sizeof f->object, _("%s (%s v%s)"), b->current.id,
+	    b->current.recipe_name, b->current.recipe_version);
+	utf8_trim_partial(f->object);
+	switch (event) {
+	case BATCH_EV_HOLD:
+		/* TRANSLATORS: an arrow. */
+		snprintf(f->change, sizeof f->change, _("running %s held: the "
+		    "runs pause until it is resumed"), arrow);
+		break;
+	case BATCH_EV_RESUME:
+		/* TRANSLATORS: an arrow. */
+		snprintf(f->change, sizeof f->change, _("held %s running: the "
+		    "runs go on"), arrow);
+		break;
+	case BATCH_EV_STOP:
+		/* TRANSLATORS: the run in progress. */
+		snprintf(f->change, sizeof f->change, _("graceful stop: run "
+		    "%lld finishes, then the batch is complete"),
+		    (long long)b->progress.run);
+		break;
+	default:
+		str_copy(f->change, _("abort: the batch ends at once, its run "
+		    "does not finish"), sizeof f->change);
+		break;
+	}
+}
+
+/* "2026-11-21 14:00" in UTC. */
+static void
+format_utc(char *buf, size_t len, int64_t us)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+void
+sign_flow_begin_maint(struct sign_flow *f, const struct snapshot *snap,
+    int64_t start_us, int64_t end_us, const char *reason,
+    const char *operator_name, uint64_t id)
+{
+	char start[64], end[64];
+
+	flow_begin(f, snap, CMD_MAINT_ANNOUNCE, ACT_MAINTENANCE_ANNOUNCE, -1,
+	    operator_name, id);
+	f->cmd.start_us = start_us;
+	f->cmd.end_us = end_us;
+	str_copy(f->cmd.text, reason, sizeof f->cmd.text);
+	f->cmd.object[0] = '\0';
+	format_utc(start, sizeof start, start_us);
+	format_utc(end, sizeof end, end_us);
+	/* TRANSLATORS: start, end (UTC), the length in hours. */
+	snprintf(f->object, sizeof f->object, _("%s to %s UTC (%.4g h)"),
+	    start, end, (double)(end_us - start_us) / 3600e6);
+	/* TRANSLATORS: the reason typed for the window. */
+	snprintf(f->change, sizeof f->change, _("no new batch may start in "
+	    "it; reason: %s"), reason);
+	utf8_trim_partial(f->change);
+}
+
+void
 sign_flow_reset(struct sign_flow *f)
 {
 	command_wipe(&f->cmd);
@@ -320,6 +433,11 @@ sign_flow_cancel_command(const struct sign_flow *f, struct command *c)
 	c->config_gen = f->cmd.config_gen;
 	str_copy(c->object, f->cmd.object, sizeof c->object);
 	str_copy(c->review, f->cmd.review, sizeof c->review);
+	c->batch_event = f->cmd.batch_event;
+	c->recipe = f->cmd.recipe;
+	c->start_us = f->cmd.start_us;
+	c->end_us = f->cmd.end_us;
+	str_copy(c->text, f->cmd.text, sizeof c->text);
 	/* Who walked away: the user id typed, else the first signer's. */
 	str_copy(c->signer[0].user, f->user[0] != '\0' ? f->user :
 	    f->index > 0 ? f->cmd.signer[0].user : f->operator_name,

@@ -3,7 +3,8 @@
  *
  * A sign flow is the console's part of one signed action (writing a
  * setpoint, setting a device clock, applying the config dir,
- * acknowledging alarms): it shows what is being signed, asks
+ * acknowledging alarms, a batch command, announcing a maintenance
+ * window): it shows what is being signed, asks
  * each signer the policy wants (one, or two for 4-eyes) for user id,
  * password, meaning and reason, and hands the app a command with every
  * signer in it to push; then it shows "Signing..." until the engine's
@@ -100,6 +101,25 @@ void sign_flow_begin_config(struct sign_flow *f, const struct snapshot *snap,
 void sign_flow_begin_alarm_ack(struct sign_flow *f,
     const struct snapshot *snap, const char *alarm, const char *filter,
     size_t count, const char *operator_name, uint64_t id);
+
+/*
+ * Begin signing a batch command (CMD_BATCH, ACT_BATCH_*): event is an
+ * enum batch_event (start, hold, resume, stop, abort).  START is of snap's
+ * proposed batch (batch.next_id) with recipe (an index into snap's
+ * model.recipes); the others are of the current batch.  The dialog shows
+ * the batch, and what the command does: the recipe a start runs, that a
+ * stop lets the current run finish, that an abort ends it at once.
+ */
+void sign_flow_begin_batch(struct sign_flow *f, const struct snapshot *snap,
+    int event, size_t recipe, const char *operator_name, uint64_t id);
+/*
+ * Begin signing the announcement of the maintenance window [start_us,
+ * end_us) (real time µs UTC) for reason (CMD_MAINT_ANNOUNCE,
+ * ACT_MAINTENANCE_ANNOUNCE: two signatures by default).
+ */
+void sign_flow_begin_maint(struct sign_flow *f, const struct snapshot *snap,
+    int64_t start_us, int64_t end_us, const char *reason,
+    const char *operator_name, uint64_t id);
 
 enum sign_event sign_flow_key(struct sign_flow *f, int key);
 /*

@@ -40,8 +40,13 @@ enum screen_action {
 	ACTION_PLAN,            /* show device's read plan */
 	ACTION_CLOCK,           /* confirm setting device's clock */
 	ACTION_WRITE,           /* enter a value for point, then confirm */
-	ACTION_ALARM_ACK        /* sign CMD_ALARM_ACK: alarm, or (alarm "")
+	ACTION_ALARM_ACK,       /* sign CMD_ALARM_ACK: alarm, or (alarm "")
 	                           the count alarms the filter shows */
+	ACTION_BATCH,           /* sign CMD_BATCH batch_event on the current
+	                           batch; START: of recipe, after the choice
+	                           of recipe when the model has several */
+	ACTION_MAINT            /* the maintenance window form, then sign
+	                           CMD_MAINT_ANNOUNCE */
 };
 
 /* What a key did, for the app to show in the function-key bar. */
@@ -55,6 +60,10 @@ struct key_result {
 	char alarm[COMMAND_OBJECT_MAX];
 	char filter[COMMAND_REVIEW_MAX];
 	size_t count;
+	/* ACTION_BATCH: the enum batch_event, and for START the recipe (an
+	   index into the view's model.recipes) the choice starts on */
+	int batch_event;
+	size_t recipe;
 };
 
 /* Keys that do something on the current selection (screen->keys). */
@@ -77,7 +86,14 @@ enum {
 	SCREEN_KEY_TO_TRENDS = 1 << 14, /* F6: the trends screen (app) */
 	SCREEN_KEY_TO_ALARMS = 1 << 15, /* F5: the alarm list (app) */
 	SCREEN_KEY_ACK = 1 << 16,       /* a: acknowledge the selected alarm */
-	SCREEN_KEY_ACK_ALL = 1 << 17    /* A: acknowledge every one shown */
+	SCREEN_KEY_ACK_ALL = 1 << 17,   /* A: acknowledge every one shown */
+	SCREEN_KEY_TO_BATCH = 1 << 18,  /* F4: the batch screen (app) */
+	SCREEN_KEY_BATCH_START = 1 << 19,       /* F8, s: start a batch */
+	SCREEN_KEY_BATCH_HOLD = 1 << 20,        /* F9, h: hold it */
+	SCREEN_KEY_BATCH_RESUME = 1 << 21,      /* F9, u: resume it */
+	SCREEN_KEY_BATCH_STOP = 1 << 22,        /* F11, t: stop it (graceful) */
+	SCREEN_KEY_BATCH_ABORT = 1 << 23,       /* F12, x: abort it */
+	SCREEN_KEY_MAINT = 1 << 24      /* m: announce a maintenance window */
 };
 
 struct screen {
@@ -103,5 +119,7 @@ struct screen *screen_audit_new(void);
 struct screen *screen_trends_new(void);
 /* The alarm list: filter, acknowledge (signed). */
 struct screen *screen_alarms_new(void);
+/* The batch: progress, key points, recent batches; its commands (signed). */
+struct screen *screen_batch_new(void);
 
 #endif

@@ -40,10 +40,16 @@ enum command_kind {
 	                           version (signed): only while it still
 	                           differs as `review` says */
 	CMD_REPREDICT,          /* re-predict the latest spectrum (inference) */
-	CMD_ALARM_ACK           /* acknowledge alarm `object` (an alarm_row
+	CMD_ALARM_ACK,          /* acknowledge alarm `object` (an alarm_row
 	                           key), or with object "" every shown alarm
 	                           whose key or name contains `review` ("":
 	                           all) that is unacknowledged (signed) */
+	CMD_BATCH,              /* batch_event on batch `object` (START:
+	                           the batch_view's next_id, of recipe
+	                           `recipe`) (signed: ACT_BATCH_*) */
+	CMD_MAINT_ANNOUNCE      /* announce the maintenance window
+	                           [start_us, end_us) for `text` (signed,
+	                           ACT_MAINTENANCE_ANNOUNCE); object "" */
 };
 
 #define COMMAND_SIGNERS_MAX 2
@@ -52,6 +58,7 @@ enum command_kind {
 #define COMMAND_PASSWORD_MAX 256        /* bytes, with the NUL */
 #define COMMAND_OBJECT_MAX 96           /* a model id, an alarm key */
 #define COMMAND_REVIEW_MAX 33           /* as CONFIG_REVIEW_TOKEN_MAX */
+#define COMMAND_TEXT_MAX 256            /* as MAINT_REASON_MAX */
 
 /* One person's signature, as typed: checked by the engine. */
 struct command_signer {
@@ -86,6 +93,14 @@ struct command {
 	/* CMD_ALARM_ACK: the alarm list's activations when the operator
 	   began: alarms raised after that are not acknowledged with it */
 	uint64_t alarms_seen;
+	/* CMD_BATCH: the command (enum batch_event: start, hold, resume,
+	   stop or abort) and, for start, the recipe (index into
+	   model.recipes of config_gen's model) */
+	int batch_event;
+	size_t recipe;
+	/* CMD_MAINT_ANNOUNCE: the window, real time µs UTC, and its reason */
+	int64_t start_us, end_us;
+	char text[COMMAND_TEXT_MAX];
 	size_t nsigners;
 	struct command_signer signer[COMMAND_SIGNERS_MAX];
 };

@@ -384,6 +384,18 @@ state_set_maint(struct state *st, const struct maint_banner *b)
 }
 
 void
+state_set_batch(struct state *st, const struct batch_view *v)
+{
+	pthread_mutex_lock(&st->lock);
+	/* Both zeroed before being filled, so padding compares equal. */
+	if (memcmp(&st->cur.batch, v, sizeof *v) != 0) {
+		st->cur.batch = *v;
+		changed(st);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_set_alarms(struct state *st, struct alarm_view *v)
 {
 	const struct alarm_view *old;
@@ -666,6 +678,50 @@ alarms_to_json(const struct alarm_view *v)
 	    "list", list);
 }
 
+static json_t *
+brief_to_json(const struct batch_brief *b)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:I}",
+	    "id", b->id, "recipe", b->recipe_id, "recipe_version",
+	    b->recipe_version, "state", batch_state_name(b->state),
+	    "started_by", b->started_by, "started",
+	    time_or_null(b->started_us), "ended", time_or_null(b->ended_us),
+	    "samples", (json_int_t)b->samples, "errors", (json_int_t)b->errors,
+	    "alarms", (json_int_t)b->alarms);
+}
+
+/* status --json .batch: the current batch (null: none), what the next
+ * start would be, and the recent batches. */
+static json_t *
+batch_to_json(const struct batch_view *v)
+{
+	json_t *cur = json_null(), *recent = json_array(), *allowed;
+
+	allowed = json_array();
+	for (int ev = 0; ev < BATCH_EVENT_COUNT_; ev++)
+		if (v->allowed & BATCH_EV_BIT(ev))
+			json_array_append_new(allowed,
+			    json_string(batch_event_name((enum batch_event)ev)));
+	if (v->has_current) {
+		cur = brief_to_json(&v->current);
+		json_object_set_new(cur, "progress", json_pack(
+		    "{s:I,s:I,s:I,s:f,s:I,s:I}",
+		    "elapsed_s", (json_int_t)(v->progress.elapsed_ms / 1000),
+		    "held_s", (json_int_t)(v->progress.held_ms / 1000),
+		    "remaining_s", (json_int_t)(v->progress.remaining_ms / 1000),
+		    "fraction", v->progress.fraction,
+		    "run", (json_int_t)v->progress.run,
+		    "run_remaining_s",
+		    (json_int_t)(v->progress.run_remaining_ms / 1000)));
+	}
+	for (size_t i = 0; i < v->nrecent && i < BATCH_RECENT_MAX; i++)
+		json_array_append_new(recent, brief_to_json(&v->recent[i]));
+	return json_pack("{s:o,s:o,s:s,s:o,s:o}", "current", cur, "allowed",
+	    allowed, "next_id", v->next_id, "start_refused",
+	    v->start_refusal[0] != '\0' ? json_string(v->start_refusal) :
+	    json_null(), "recent", recent);
+}
+
 char *
 snapshot_to_json(const struct snapshot *snap, const char *mode,
     const char *spool_path)
@@ -732,6 +788,7 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 	if (spool_path != NULL)
 		json_object_set_new(root, "spool_path", json_string(spool_path));
 	json_object_set_new(root, "alarms", alarms_to_json(snap->alarms));
+	json_object_set_new(root, "batch", batch_to_json(&snap->batch));
 	json_object_set_new(root, "maintenance", snap->maint.phase == MAINT_NONE ?
 	    json_null() : json_pack("{s:s,s:o,s:o,s:I}", "phase",
 	    maint_phase_name(snap->maint.phase), "window",

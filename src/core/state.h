@@ -19,6 +19,7 @@
 #include "config/model.h"
 #include "core/alarm_view.h"
 #include "core/infer_view.h"
+#include "core/batch_view.h"
 #include "plant/maintenance.h"
 #include "store/spool.h"
 
@@ -174,6 +175,7 @@ struct snapshot {
 	const struct infer_view *infer_view;    /* NULL before any spectrum */
 	const struct alarm_view *alarms;        /* NULL: none shown yet */
 	struct maint_banner maint;      /* the maintenance banner, if any */
+	struct batch_view batch;        /* batches (batch_view.h) */
 };
 
 struct state;
@@ -233,6 +235,8 @@ void state_set_inference(struct state *st, enum link_state link,
     const struct infer_status *status, struct infer_view *view);
 /* The maintenance banner to show (phase MAINT_NONE: none). */
 void state_set_maint(struct state *st, const struct maint_banner *b);
+/* The batch view (engine_batch.c publishes it every second). */
+void state_set_batch(struct state *st, const struct batch_view *v);
 /* Publish the alarm list (the state takes the caller's reference). */
 void state_set_alarms(struct state *st, struct alarm_view *v);
 /* Outcome of a reload attempt, shown by the console and status. */

@@ -26,6 +26,39 @@
  * Never hanging.  Every request is bounded by historian.timeout_s and ends at
  * once when the engine stops (pgconn.c); collection never waits for us.
  *
+ * Batch records.  The console records each batch transition as an audit
+ * event of kind batch_record whose payload is the whole record
+ * (plant/batch_record.h).  In the transaction that carries such events to
+ * audit_events, fold_batches() folds them into the batches table with one
+ * statement: per batch id, the event with the highest seq of the range
+ * wins, and it replaces the row only when it is at least as new (event
+ * time) and differs, so running it again changes nothing, and an older
+ * range folded late (or a batch of the same id from another console with
+ * an older record) never moves a row back.  It reads only the range just
+ * copied (by the primary key).  Being in the same transaction, a fold is
+ * never lost: when the link fails, the events are not committed either
+ * and go again with their fold.  A record that cannot be folded (no id or
+ * state, or a payload PostgreSQL does not read as JSON: audit_events keeps
+ * the exact text that was signed) is left out and logged rather than
+ * holding up the trail: the events are what is regulated, the table is
+ * their index, and the batch's next record folds it again whole.
+ *
+ * Maintenance windows of other consoles.  A window announced (or cancelled)
+ * at a console is a maintenance_announce (maintenance_cancel) event whose
+ * payload holds the window at action.window.  At every sync (every
+ * PULL_EVERY_US while connected, and right after this console's own audit
+ * events went up), pull_maintenance() reads the events of the other
+ * sources of the last PULL_DAYS days, and merges each window into the
+ * spool's (spool_maint_put) by the rules of maint_set_add: a new window is
+ * stored with source "historian", a cancellation is merged into the known
+ * window, the same window again changes nothing, and a window that
+ * contradicts the known one (another start, end, reason or announcer) is
+ * logged once and ignored.  Windows that ended more than
+ * MAINT_PRUNE_AFTER_US ago are neither taken nor kept (spool_maint_prune,
+ * hourly).  The engine shows what the spool holds.  A pull that fails is
+ * logged and tried again at the next sync; it never holds up an upload (a
+ * connection it left unusable is dropped, and the next cycle reconnects).
+ *
  * Housekeeping of the historian, on connect and then daily: monthly
  * partitions of samples are created two months ahead, and partitions older
  * than historian.retention_years dropped (both no-ops on TimescaleDB, where
@@ -56,10 +89,15 @@
 #include "historian/migrate.h"
 #include "historian/pgconn.h"
 #include "historian/uploader.h"
+#include "plant/maintenance.h"
 
 #define IDLE_POLL_MS            500
 #define MAINTENANCE_EVERY_US    (INT64_C(86400) * 1000000)
 #define MONTH_CACHE             32
+#define PULL_EVERY_US           (INT64_C(5) * 1000000)
+#define PRUNE_EVERY_US          (INT64_C(3600) * 1000000)
+#define PULL_DAYS               "40"
+#define REFUSED_MEMORY          32      /* windows refused, logged once */
 
 struct stream_def {
 	enum spool_stream stream;
@@ -168,6 +206,11 @@ struct uploader {
 	size_t *offs;                   /* where each row starts in buf */
 	size_t nrows, rows_cap;
 	int64_t min_ts, max_ts;
+	bool batch_records;             /* the encoded rows hold one */
+	int64_t next_pull_us;           /* next pull of maintenance windows */
+	int64_t next_prune_us;          /* next spool_maint_prune */
+	char refused[REFUSED_MEMORY][MAINT_ID_MAX];
+	size_t nrefused, refused_next;
 	/*
 	 * A mark the spool refused to clear (busy, full): while it stands no
 	 * new upload of its stream may begin, or a later batch would move the
@@ -471,6 +514,9 @@ encode_one(void *ctx, const struct spool_record *r)
 		u->min_ts = r->ts_us;
 	if (u->nrows == 1 || r->ts_us > u->max_ts)
 		u->max_ts = r->ts_us;
+	if (r->stream == SPOOL_AUDIT && r->kind != NULL &&
+	    strcmp(r->kind, "batch_record") == 0)
+		u->batch_records = true;
 	e->d->encode(&u->buf, r, u->source_id);
 	return 0;
 }
@@ -509,6 +555,83 @@ clear_mark(struct uploader *u, const struct spool_upload *up)
 }
 
 /*
+ * The microseconds since the epoch at key k of the record p as a
+ * timestamptz; NULL when not a number within 1970..9999 (never an error).
+ */
+#define US_TIME(k)							\
+	"CASE WHEN jsonb_typeof(p->'" k "') = 'number' THEN"		\
+	" CASE WHEN (p->>'" k "')::numeric"				\
+	" BETWEEN 1 AND 253402300799999999"				\
+	" THEN timestamptz 'epoch' + (p->>'" k "')::float8"		\
+	" * interval '1 microsecond' END END"
+
+/*
+ * Fold the batch_record events of this source with seqs in (after, last]
+ * into batches (see the top comment); inside the upload's transaction,
+ * under a savepoint.  Should the statement fail all the same while the
+ * link holds (a payload PostgreSQL does not read as JSON), the fold is
+ * logged and left out: the events go up all the same.  0, or -1 with
+ * u->err when the transaction failed.
+ */
+static int
+fold_batches(struct uploader *u, int64_t after, int64_t last)
+{
+	char sid[16], from[24], to[24], why[512];
+	const char *p3[3] = { sid, from, to };
+	PGresult *r;
+
+	snprintf(sid, sizeof sid, "%" PRId32, u->source_id);
+	snprintf(from, sizeof from, "%" PRId64, after);
+	snprintf(to, sizeof to, "%" PRId64, last);
+	if (command(u, "SAVEPOINT fold_batches") != 0)
+		return -1;
+	/*
+	 * \u0000 is the one escape jansson writes that jsonb refuses: such
+	 * a payload is left out (CASE: before any cast is tried).
+	 */
+	r = query(u, "WITH ev AS (SELECT e.source_id, e.seq, e.time,"
+	    " CASE WHEN strpos(e.payload, E'\\\\u0000') = 0"
+	    " THEN e.payload::jsonb END AS p FROM audit_events e"
+	    " WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3"
+	    " AND e.kind = 'batch_record')"
+	    " INSERT INTO batches AS b (batch_id, source_id, recipe,"
+	    " recipe_version, state, started_at, ended_at, started_by, record,"
+	    " updated_at)"
+	    " SELECT DISTINCT ON (p->>'id') p->>'id', source_id,"
+	    " coalesce(p->'recipe'->>'id', ''),"
+	    " coalesce(p->'recipe'->>'version', ''), p->>'state', "
+	    US_TIME("started_us") ", " US_TIME("ended_us") ","
+	    " p->>'started_by', p, time FROM ev"
+	    " WHERE jsonb_typeof(p->'id') = 'string' AND p->>'id' <> ''"
+	    " AND jsonb_typeof(p->'state') = 'string'"
+	    " ORDER BY p->>'id', seq DESC"
+	    " ON CONFLICT (batch_id) DO UPDATE SET"
+	    " source_id = excluded.source_id, recipe = excluded.recipe,"
+	    " recipe_version = excluded.recipe_version,"
+	    " state = excluded.state, started_at = excluded.started_at,"
+	    " ended_at = excluded.ended_at, started_by = excluded.started_by,"
+	    " record = excluded.record, updated_at = excluded.updated_at"
+	    " WHERE excluded.updated_at >= b.updated_at"
+	    " AND excluded.record IS DISTINCT FROM b.record", 3, p3);
+	if (r == NULL) {
+		/* Still talking: the records, not the link; go on without. */
+		str_copy(why, u->err, sizeof why);
+		if (PQstatus(u->conn) != CONNECTION_OK || command(u,
+		    "ROLLBACK TO SAVEPOINT fold_batches") != 0)
+			return -1;
+		log_event(LOG_ERROR, "batches_fold_failed", "{s:I,s:I,s:s}",
+		    "after_seq", (json_int_t)after, "last_seq",
+		    (json_int_t)last, "error", why);
+		return 0;
+	}
+	log_event(LOG_DEBUG, "batches_folded", "{s:I,s:I,s:i}", "after_seq",
+	    (json_int_t)after, "last_seq", (json_int_t)last, "rows",
+	    atoi(PQcmdTuples(r)));
+	PQclear(r);
+	return command(u, "RELEASE SAVEPOINT fold_batches");
+}
+
+/*
  * One upload transaction of stream d: the rows uploaded (including rows
  * recovered), 0 when none waited, -1 when the historian failed (the
  * connection must go), -2 when the spool failed.
@@ -542,6 +665,7 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 	}
 	copybin_reset(&u->buf);
 	u->nrows = 0;
+	u->batch_records = false;
 	if (spool_upload_each(u->sp, &up, encode_one, &ectx) != 0) {
 		str_copy(u->err, spool_last_error(u->sp), sizeof u->err);
 		clear_mark(u, &up);
@@ -586,6 +710,9 @@ upload_stream(struct uploader *u, const struct stream_def *d)
 	skip_rows(u, k);
 	if (pg_copy_in(u->conn, d->copy_sql, u->buf.buf,
 	    u->buf.len, u->stop_fd, timeout_ms(u), u->err, sizeof u->err) != 0)
+		goto fail;
+	/* The batch records among them, in the same transaction. */
+	if (u->batch_records && fold_batches(u, hw, u->seqs[u->nrows - 1]) != 0)
 		goto fail;
 	snprintf(hw_text, sizeof hw_text, "%" PRId64,
 	    u->seqs[u->nrows - 1] > hw ? u->seqs[u->nrows - 1] : hw);
@@ -643,6 +770,214 @@ fail:
 	return -1;
 }
 
+static void
+disconnect(struct uploader *u)
+{
+	if (u->conn != NULL)
+		PQfinish(u->conn);
+	u->conn = NULL;
+	u->hs.connected_us = 0;
+}
+
+/* --- maintenance windows of the other consoles ------------------------ */
+
+/* The windows the spool holds, parsed (those that do not parse are left). */
+struct known_windows {
+	struct maint_window *w;
+	size_t n, cap;
+};
+
+static int
+known_add_cb(void *ctx, const char *text)
+{
+	struct known_windows *k = ctx;
+	json_t *j = json_loads(text, 0, NULL);
+	struct maint_window w;
+	char err[256];
+
+	if (j != NULL && maint_window_from_json(j, &w, err, sizeof err) == 0) {
+		if (k->n == k->cap) {
+			k->cap = k->cap > 0 ? k->cap * 2 : 16;
+			k->w = xrealloc(k->w, k->cap * sizeof *k->w);
+		}
+		k->w[k->n++] = w;
+	}
+	json_decref(j);
+	return 0;
+}
+
+static struct maint_window *
+known_find(struct known_windows *k, const char *id)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->w[i].id, id) == 0)
+			return &k->w[i];
+	return NULL;
+}
+
+/* Log a refusal once per key (a window id, or source:seq); true if new. */
+static bool
+refusal_is_new(struct uploader *u, const char *key)
+{
+	for (size_t i = 0; i < u->nrefused; i++)
+		if (strcmp(u->refused[i], key) == 0)
+			return false;
+	if (u->nrefused < REFUSED_MEMORY)
+		str_copy(u->refused[u->nrefused++], key, MAINT_ID_MAX);
+	else {
+		str_copy(u->refused[u->refused_next], key, MAINT_ID_MAX);
+		u->refused_next = (u->refused_next + 1) % REFUSED_MEMORY;
+	}
+	return true;
+}
+
+/* Store w in the spool and in k; 0 or -1 (logged). */
+static int
+store_window(struct uploader *u, struct known_windows *k,
+    const struct maint_window *w)
+{
+	json_t *j = maint_window_to_json(w);
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	struct maint_window *old;
+	int rc = -1;
+
+	if (text != NULL && spool_maint_put(u->sp, w->id, w->end_us,
+	    text) == 0) {
+		if ((old = known_find(k, w->id)) != NULL)
+			*old = *w;
+		else
+			known_add_cb(k, text);
+		rc = 0;
+	} else
+		log_event(LOG_ERROR, "maintenance_store_failed", "{s:s,s:s}",
+		    "id", w->id, "error", text != NULL ?
+		    spool_last_error(u->sp) : "json");
+	free(text);
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * Merge a window received from the historian into the spool's by the rules
+ * of maint_set_add: stored when new, its cancellation merged, nothing when
+ * the same, logged once and ignored when it contradicts the known one.
+ */
+static void
+merge_window(struct uploader *u, struct known_windows *k,
+    const struct maint_window *w)
+{
+	struct maint_window *stored = known_find(k, w->id);
+	struct maint_set one;
+	enum maint_result r;
+	char err[256];
+
+	maint_set_init(&one);
+	if (stored != NULL)
+		one.w[one.n++] = *stored;
+	r = maint_set_add(&one, w, err, sizeof err);
+	if (r == MAINT_UNCHANGED)
+		return;
+	if (r != MAINT_ADDED && r != MAINT_UPDATED) {
+		if (refusal_is_new(u, w->id))
+			log_event(LOG_WARN, "maintenance_window_ignored",
+			    "{s:s,s:s}", "id", w->id, "error", err);
+		return;
+	}
+	/* The window as merged: the new one, or the known one cancelled. */
+	w = maint_set_find(&one, w->id);
+	if (store_window(u, k, w) == 0)
+		log_event(LOG_INFO, "maintenance_received", "{s:s,s:b,s:b}",
+		    "id", w->id, "new", r == MAINT_ADDED, "cancelled",
+		    w->cancelled);
+}
+
+/*
+ * Read the maintenance windows announced or cancelled at the other
+ * consoles and merge them into the spool (see the top comment).  0, or -1
+ * with u->err when the historian failed.
+ */
+static int
+pull_maintenance(struct uploader *u)
+{
+	int64_t cutoff = now_us() - MAINT_PRUNE_AFTER_US;
+	struct known_windows k = { NULL, 0, 0 };
+	char sid[16];
+	const char *p1[1] = { sid };
+	PGresult *r;
+
+	u->next_pull_us = now_us() + PULL_EVERY_US;
+	if (now_us() >= u->next_prune_us) {
+		u->next_prune_us = now_us() + PRUNE_EVERY_US;
+		if (spool_maint_prune(u->sp, cutoff) != 0)
+			log_event(LOG_ERROR, "maintenance_prune_failed",
+			    "{s:s}", "error", spool_last_error(u->sp));
+	}
+	snprintf(sid, sizeof sid, "%" PRId32, u->source_id);
+	/* The payload is the signed text: parsed here, never cast in SQL. */
+	r = query(u, "SELECT e.source_id, e.seq, e.kind, e.payload"
+	    " FROM audit_events e"
+	    " WHERE e.kind IN ('maintenance_announce', 'maintenance_cancel')"
+	    " AND e.source_id <> $1"
+	    " AND e.time > now() - interval '" PULL_DAYS " days'"
+	    " ORDER BY e.time, e.source_id, e.seq", 1, p1);
+	if (r == NULL)
+		return -1;
+	if (spool_maint_each(u->sp, known_add_cb, &k) != 0)
+		log_event(LOG_ERROR, "maintenance_read_failed", "{s:s}",
+		    "error", spool_last_error(u->sp));
+	else for (int i = 0; i < PQntuples(r); i++) {
+		json_t *payload = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+		json_t *j = json_object_get(json_object_get(payload, "action"),
+		    "window");
+		struct maint_window w;
+		char err[256], key[MAINT_ID_MAX];
+
+		if (j == NULL || maint_window_from_json(j, &w, err,
+		    sizeof err) != 0) {
+			snprintf(key, sizeof key, "%s:%s", PQgetvalue(r, i, 0),
+			    PQgetvalue(r, i, 1));
+			if (refusal_is_new(u, key))
+				log_event(LOG_WARN, "maintenance_event_unreadable",
+				    "{s:s,s:s,s:s}", "source_id",
+				    PQgetvalue(r, i, 0), "seq", PQgetvalue(r, i,
+				    1), "error", j == NULL ? "no window" : err);
+			json_decref(payload);
+			continue;
+		}
+		json_decref(payload);
+		w.source = MAINT_SRC_HISTORIAN;
+		if (strcmp(PQgetvalue(r, i, 2), "maintenance_cancel") == 0)
+			w.cancelled = true;
+		if (w.end_us >= cutoff)
+			merge_window(u, &k, &w);
+	}
+	PQclear(r);
+	free(k.w);
+	return 0;
+}
+
+/*
+ * A sync of the maintenance windows.  A failure is logged; when it left the
+ * connection unusable (cut, or a request abandoned half way) the connection
+ * goes and the next cycle reconnects, as after a failed upload.
+ */
+static void
+sync_maintenance(struct uploader *u)
+{
+	if (pull_maintenance(u) == 0)
+		return;
+	log_event(LOG_WARN, "maintenance_pull_failed", "{s:s}", "error",
+	    u->err);
+	if (u->conn != NULL && PQstatus(u->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(u->conn) == PQTRANS_IDLE)
+		return;
+	set_error(u);
+	disconnect(u);
+	u->hs.link = LINK_DOWN;
+	publish(u);
+}
+
 static int64_t
 backlog(struct uploader *u)
 {
@@ -669,15 +1004,6 @@ track_drain(struct uploader *u, int64_t uploaded)
 		u->hs.drain_total = left;
 		u->hs.drain_done = 0;
 	}
-}
-
-static void
-disconnect(struct uploader *u)
-{
-	if (u->conn != NULL)
-		PQfinish(u->conn);
-	u->conn = NULL;
-	u->hs.connected_us = 0;
 }
 
 /* Connect and prepare; 0 when ready to upload, -1 with u->err. */
@@ -752,10 +1078,13 @@ uploader_main(void *arg)
 			    (json_int_t)u->source_id);
 		}
 		int64_t moved = 0;
-		bool failed = false;
+		bool failed = false, audit_moved = false;
 
 		for (size_t i = 0; i < ARRAY_LEN(streams) && !failed; i++) {
 			int64_t n = upload_stream(u, &streams[i]);
+
+			if (n > 0 && streams[i].stream == SPOOL_AUDIT)
+				audit_moved = true;
 
 			if (n == -1) {
 				failed = true;
@@ -780,6 +1109,10 @@ uploader_main(void *arg)
 			pause_ms(u, backoff);
 			continue;
 		}
+		if (audit_moved || now_us() >= u->next_pull_us)
+			sync_maintenance(u);
+		if (u->conn == NULL)
+			continue;
 		if (now_us() >= u->next_maintenance_us)
 			maintain(u);
 		if (moved == 0)

@@ -102,6 +102,8 @@ struct batch_transition {
 	int64_t mono_ms, real_us;
 	char user[BATCH_USER_MAX];      /* "" for run_end */
 	char second_user[BATCH_USER_MAX];       /* "" when one signature */
+	int64_t audit_seq;              /* the signed audit event of the
+	                                   command (set by the caller), 0 */
 };
 
 struct batch {

@@ -96,6 +96,11 @@
  * scan.  upload_tx holds the marks of the upload transactions, a seq range
  * each (see spool_upload.c).  spool_meta holds the spool's random id and the
  * counters that must survive a restart (purged, dropped, full events).
+ * Since version 6, batches and maint_windows hold one row per batch record
+ * and per maintenance window (spool_batch.c); they are not streams: nothing
+ * uploads, purges or drops them, and the samples of one batch are found by
+ * a scan of samples (rare: a report), not through an index the hot path
+ * would pay for.
  *
  * Counts.  spool_counts() is called every second while millions of records
  * may wait, so the rows per stream are not counted there: they are counted
@@ -271,7 +276,24 @@ static const char *const migrations[] = {
 	 * 4 -> 5: what produced a derived sample (an inference model's id and
 	 * version); NULL for a measured value.
 	 */
-	"ALTER TABLE samples ADD COLUMN tag TEXT;"
+	"ALTER TABLE samples ADD COLUMN tag TEXT;",
+	/*
+	 * 5 -> 6: batch records and maintenance windows (spool_batch.c), one
+	 * row per id, replaced on every put.  No index on samples(batch_id):
+	 * see the top comment.
+	 */
+	"CREATE TABLE batches ("
+	"  batch_id TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  started_us INTEGER,"
+	"  ended_us INTEGER,"
+	"  record TEXT NOT NULL"
+	");"
+	"CREATE TABLE maint_windows ("
+	"  id TEXT PRIMARY KEY,"
+	"  end_us INTEGER NOT NULL,"
+	"  \"window\" TEXT NOT NULL"
+	");"
 };
 
 #define SPOOL_SCHEMA_VERSION	((int)ARRAY_LEN(migrations))

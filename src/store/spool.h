@@ -11,6 +11,7 @@
 #ifndef JOPE_SPOOL_H
 #define JOPE_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -256,6 +257,47 @@ int spool_audit_each(struct spool *sp, int64_t from,
  */
 int spool_audit_ends(struct spool *sp, int64_t *base_seq,
     unsigned char base_hash[32], int64_t *head_seq, unsigned char head_hash[32]);
+
+/*
+ * Batch records (schema 6).  One row per batch id: its state name, start
+ * and end (real µs, 0 not yet) and the whole record as JSON text
+ * (plant/batch_record.h), replaced on every put.  Kept like audit events:
+ * never purged by retention nor dropped when the spool is full; the
+ * historian gets them through the trail's batch_record events.
+ */
+int spool_batch_put(struct spool *sp, const char *batch_id,
+    const char *state, int64_t started_us, int64_t ended_us,
+    const char *record_json);
+/* 1 and *record_json (malloc'ed) when found, 0 when not, -1 on error. */
+int spool_batch_get(struct spool *sp, const char *batch_id,
+    char **record_json);
+/*
+ * The records newest start first (started_us, then batch id), at most max
+ * (0: all); with active_only, only states running, held and stopping.
+ * cb returning non-zero stops the walk (and is returned).  -1 on error.
+ */
+int spool_batch_each(struct spool *sp, bool active_only, size_t max,
+    int (*cb)(void *ctx, const char *record_json), void *ctx);
+/*
+ * The samples of one batch still in the spool (not yet uploaded), by time
+ * then point id; cb gets each (its strings valid during the call only).
+ */
+int spool_batch_samples(struct spool *sp, const char *batch_id,
+    int (*cb)(void *ctx, const struct spool_sample *s), void *ctx);
+
+/*
+ * Maintenance windows announced at a console or received from the
+ * historian (schema 6): one row per window id, its stored JSON form
+ * (plant/maintenance.h maint_window_to_json).  A put of a known id
+ * replaces the row only when the caller merged it (maint_set_add rules):
+ * the spool does not judge windows.  Never purged with the samples;
+ * spool_maint_prune drops those that ended before cutoff_us.
+ */
+int spool_maint_put(struct spool *sp, const char *id, int64_t end_us,
+    const char *window_json);
+int spool_maint_each(struct spool *sp,
+    int (*cb)(void *ctx, const char *window_json), void *ctx);
+int spool_maint_prune(struct spool *sp, int64_t cutoff_us);
 
 /*
  * Message of the last failed call on sp.  Thread-safe: a thread gets its own

@@ -1,12 +1,14 @@
 /*
  * spool_impl.h: the inside of the spool, INTERNAL to src/store/.
  *
- * Only spool.c and spool_upload.c include this; every other module uses the
+ * Only the spool's own files include this; every other module uses the
  * spool through store/spool.h and must not include this header.  spool.c
  * opens the spool, puts records in and owns the locking, the error messages
  * and the statement helpers declared here; spool_upload.c takes records out
- * (upload transactions, retention, backlog).  Both work on the one SQLite
- * connection and its prepared statements in struct spool.
+ * (upload transactions, retention, backlog); spool_audit.c keeps the audit
+ * trail and spool_batch.c the batch records and maintenance windows.  All
+ * work on the one SQLite connection and its statements in struct spool
+ * (the last two prepare their rare statements per call).
  *
  * What every public spool function does with them: take the mutex and the
  * connection with spool_enter() and give both back with spool_unlock(); on

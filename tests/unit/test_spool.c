@@ -834,7 +834,7 @@ test_reopen_keeps_everything(void **state)
 	assert_int_equal(pid, 99);
 	assert_string_equal(json, "{}");
 	free(json);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 6);
 	spool_close(sp);
 }
 
@@ -875,7 +875,7 @@ test_migrates_from_v1(void **state)
 	    " VALUES (1, 'P1', 1.0, 0, 1763701268123456);"
 	    "PRAGMA user_version = 1;" APP_ID_SQL);
 	sp = open_ok(f->path);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 6);
 	assert_int_equal(spool_put_spectrum(sp, "S", TS0, px, 1, NULL), 0);
 	assert_int_equal(counts_of(sp).samples, 1);
 	assert_rows_match(f->path, sp);
@@ -917,7 +917,7 @@ test_migrates_from_v2(void **state)
 	    "PRAGMA user_version = 2;" APP_ID_SQL);
 
 	sp = open_ok(f->path);
-	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 5);
+	assert_int_equal(raw_query(f->path, "PRAGMA user_version", NULL, 0), 6);
 	c = counts_of(sp);
 	assert_true(c.rows[SPOOL_SAMPLES] == 3 && c.rows[SPOOL_ERRORS] == 1 &&
 	    c.rows[SPOOL_SPECTRA] == 1);
