@@ -3,7 +3,7 @@
 #
 # It installs the Debian packages the build, the tests and the demo need when
 # they are missing (and we are root with apt-get), generates the zh_TW.UTF-8
-# locale the Chinese tests use, then runs autoreconf.  Every step is skipped
+# and sk_SK.UTF-8 locales the Chinese and Slovak tests use, then runs autoreconf.  Every step is skipped
 # when already done, so running it again is cheap.
 set -eu
 cd "$(dirname "$0")"
@@ -34,17 +34,19 @@ if [ -n "$missing" ]; then
     fi
 fi
 
-# The Chinese UI tests need a real zh_TW.UTF-8 locale.
-if ! locale -a 2>/dev/null | grep -qi '^zh_TW\.utf-\?8$'; then
-    if [ "$(id -u)" = 0 ] && [ -f /etc/locale.gen ]; then
-        echo "autogen.sh: generating zh_TW.UTF-8 locale"
-        sed -i 's/^# *\(zh_TW.UTF-8 UTF-8\)/\1/' /etc/locale.gen
-        grep -q '^zh_TW.UTF-8 UTF-8' /etc/locale.gen || echo 'zh_TW.UTF-8 UTF-8' >> /etc/locale.gen
-        locale-gen >/dev/null
-    else
-        echo "autogen.sh: warning: no zh_TW.UTF-8 locale; the Chinese tests will fail" >&2
+# The Chinese and Slovak UI tests need real zh_TW.UTF-8 and sk_SK.UTF-8 locales.
+for loc in zh_TW sk_SK; do
+    if ! locale -a 2>/dev/null | grep -qi "^$loc\.utf-\?8\$"; then
+        if [ "$(id -u)" = 0 ] && [ -f /etc/locale.gen ]; then
+            echo "autogen.sh: generating $loc.UTF-8 locale"
+            sed -i "s/^# *\($loc.UTF-8 UTF-8\)/\1/" /etc/locale.gen
+            grep -q "^$loc.UTF-8 UTF-8" /etc/locale.gen || echo "$loc.UTF-8 UTF-8" >> /etc/locale.gen
+            locale-gen >/dev/null
+        else
+            echo "autogen.sh: warning: no $loc.UTF-8 locale; the $loc console tests will be skipped" >&2
+        fi
     fi
-fi
+done
 
 autoreconf --install --force >/dev/null 2>&1 || autoreconf --install --force
 echo "autogen.sh: done; now run ./configure"

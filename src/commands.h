@@ -20,8 +20,11 @@ enum {
 	EXIT_SCHEMA = 4,        /* db status: migrations pending or changed */
 	EXIT_AUDIT_BROKEN = 5,  /* audit verify: the trail is broken */
 	EXIT_CONFIG_DIFFERS = 4, /* config diff: the config dir differs */
-	EXIT_HISTORIAN_MISSING = 6 /* batch report: the historian's part
+	EXIT_HISTORIAN_MISSING = 6, /* batch report: the historian's part
 	                              is missing (unreachable) */
+	EXIT_READ_FAILED = 3,   /* poll: a point or more was not read */
+	EXIT_ENGINE_BUSY = 7    /* poll: a console or run holds the state
+	                           dir, and with it every line */
 };
 
 int cmd_console(const struct options *o);
@@ -36,6 +39,9 @@ int cmd_backup(const struct options *o);
 int cmd_restore(const struct options *o);
 int cmd_batch(const struct options *o);
 int cmd_maintenance(const struct options *o);
+int cmd_spool(const struct options *o);
+int cmd_poll(const struct options *o);
+int cmd_log(const struct options *o);
 
 /*
  * Load and validate the configuration in use of o: the applied version of

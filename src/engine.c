@@ -943,6 +943,28 @@ check_disk(struct engine *e, int64_t free_bytes,
 	}
 }
 
+/* The rules' timers of every device, as real time, for the console. */
+static void
+publish_timers(struct engine *e)
+{
+	int64_t mono = clock_mono_ms(clock_real());
+	int64_t real = clock_real_us(clock_real());
+
+	if (e->ex == NULL)
+		return;
+	for (size_t i = 0; i < e->m->ndevices; i++) {
+		struct device_memory mem;
+		int64_t guard = executor_guard_until(e->ex,
+		    e->m->devices[i].connector);
+
+		executor_device_memory(e->ex, i, &mem);
+		state_set_device_timers(e->state, i,
+		    mem.hard_error_until > mono ?
+		    real + (mem.hard_error_until - mono) * 1000 : 0,
+		    guard > mono ? real + (guard - mono) * 1000 : 0);
+	}
+}
+
 static void
 publish(struct engine *e)
 {
@@ -968,6 +990,7 @@ publish(struct engine *e)
 			free(plan);
 		}
 	}
+	publish_timers(e);
 	spool_counts(e->spool, &counts);
 	free_bytes = disk_free_bytes(e->spool_path);
 	check_disk(e, free_bytes, &counts);

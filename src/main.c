@@ -40,6 +40,9 @@ static const struct command_entry command_table[] = {
 	{ "restore", cmd_restore },
 	{ "batch", cmd_batch },
 	{ "maintenance", cmd_maintenance },
+	{ "spool", cmd_spool },
+	{ "poll", cmd_poll },
+	{ "log", cmd_log },
 };
 
 /*

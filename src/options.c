@@ -5,7 +5,8 @@
  * Executor options keep the letters of the meter-collector design so that
  * its operators find them where they expect: -n keep-alive, -s guard,
  * -r retries, -d HardError duration, -t threads.  Times are in seconds and
- * may be fractional.
+ * may be fractional.  Only for `log`, -n is a number of lines, as in
+ * tail(1) (resolve_n).
  */
 #include "config.h"
 
@@ -22,12 +23,13 @@
 
 enum { OPT_STATE_DIR = 256, OPT_JSON, OPT_DURATION, OPT_LOG_LEVEL, OPT_YES,
 	OPT_FULL_NAME, OPT_ROLE, OPT_BOOTSTRAP, OPT_SINCE, OPT_OUT,
-	OPT_HISTORIAN, OPT_IN, OPT_CSV, OPT_START, OPT_END, OPT_REASON };
+	OPT_HISTORIAN, OPT_IN, OPT_CSV, OPT_START, OPT_END, OPT_REASON,
+	OPT_KEEP_ALIVE, OPT_FOLLOW, OPT_LEVEL, OPT_LINES };
 
 static const struct option long_options[] = {
 	{ "config-dir", required_argument, NULL, 'c' },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "keep-alive", required_argument, NULL, 'n' },
+	{ "keep-alive", required_argument, NULL, OPT_KEEP_ALIVE },
 	{ "guard", required_argument, NULL, 's' },
 	{ "retries", required_argument, NULL, 'r' },
 	{ "hard-error", required_argument, NULL, 'd' },
@@ -47,6 +49,9 @@ static const struct option long_options[] = {
 	{ "start", required_argument, NULL, OPT_START },
 	{ "end", required_argument, NULL, OPT_END },
 	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "follow", no_argument, NULL, OPT_FOLLOW },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "lines", required_argument, NULL, OPT_LINES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -107,6 +112,19 @@ options_usage(FILE *fp)
 	    "                  'config apply')\n"
 	    "  maintenance cancel ID\n"
 	    "                  cancel an announced window (signed the same way)\n\n"));
+	fprintf(fp, _("Troubleshooting, read only (beside a console, over SSH):\n"
+	    "  spool           what waits in the spool for the historian, by point\n"
+	    "                  (rows, oldest and newest sample, age of the oldest),\n"
+	    "                  and the totals of every stream and the file size\n"
+	    "  poll DEVICE [POINT]\n"
+	    "                  read DEVICE's points (or only POINT) once, now,\n"
+	    "                  under the executor's rules (-r, -s, the line's\n"
+	    "                  timeout); stores nothing; refused while a console\n"
+	    "                  or run holds the state dir\n"
+	    "  log [--follow] [--level=LEVEL] [-n N]\n"
+	    "                  the state dir's log, one line per event: the last\n"
+	    "                  N (20), then with --follow each new one until\n"
+	    "                  SIGINT or SIGTERM\n\n"));
 	fprintf(fp, _("Options:\n"
 	    "  -c, --config-dir=DIR   configuration directory (app.json, devices.json)\n"
 	    "      --state-dir=DIR    spool, log and lock directory\n"
@@ -119,7 +137,8 @@ options_usage(FILE *fp)
 	    "      --json             machine-readable output (check-config, status,\n"
 	    "                         db status, user list, audit verify,\n"
 	    "                         config diff, config versions, batch list,\n"
-	    "                         batch report, maintenance list)\n"
+	    "                         batch report, maintenance list, spool, poll;\n"
+	    "                         log: the log's own JSON lines)\n"
 	    "      --yes              confirm a destructive command (db down)\n"
 	    "      --duration=SEC     run: stop by itself after SEC seconds\n"
 	    "      --log-level=LEVEL  debug, info (default), warn or error; debug\n"
@@ -142,6 +161,12 @@ options_usage(FILE *fp)
 	    "                         (2026-11-22T06:00:00Z); production may resume\n"
 	    "                         at --end\n"
 	    "      --reason=TEXT      maintenance announce: why, shown on every console\n"
+	    "      --follow           log: go on showing new lines until SIGINT or\n"
+	    "                         SIGTERM\n"
+	    "      --level=LEVEL      log: only events of LEVEL (debug, info, warn,\n"
+	    "                         error) and above\n"
+	    "      --lines=N          log: the last N lines (default 20); log also\n"
+	    "                         takes -n N, which is --keep-alive elsewhere\n"
 	    "  -h, --help             show this help and exit\n"
 	    "  -V, --version          show the version and exit\n\n"));
 	fprintf(fp, _("Defaults: the config dir is $JOPE_SMB_CONFIG_DIR, ./config or "
@@ -157,6 +182,10 @@ options_usage(FILE *fp)
 	    "trail is broken,\n6 batch report: the historian could not be "
 	    "reached, the samples already\nuploaded are missing (what the spool "
 	    "holds was written).\n"));
+	fprintf(fp, _("Troubleshooting: spool and log exit 1 when the spool or the "
+	    "log cannot be\nread; poll exits 2 for an unknown device or point, "
+	    "3 when a point or more\nwas not read, 7 when refused because a "
+	    "console or run holds the state dir.\n"));
 }
 
 static int
@@ -194,30 +223,62 @@ parse_count(const char *arg, const char *name, long min, long max, int *out)
 	return 0;
 }
 
+/* The enum log_level of a name, or -1. */
 static int
-parse_log_level(const char *arg, int *out)
+level_index(const char *arg)
 {
 	static const char *const names[] = { "debug", "info", "warn",
 	    "error" };
 
 	for (int i = 0; i < 4; i++)
-		if (strcmp(arg, names[i]) == 0) {
-			*out = i;       /* enum log_level order */
-			return 0;
-		}
+		if (strcmp(arg, names[i]) == 0)
+			return i;       /* enum log_level order */
+	return -1;
+}
+
+static int
+parse_log_level(const char *arg, int *out)
+{
+	if ((*out = level_index(arg)) >= 0)
+		return 0;
 	fprintf(stderr, _("jope-smb: --log-level: expected debug, info, warn "
 	    "or error, got '%s'\n"), arg);
 	return -1;
 }
 
+static int
+parse_level(const char *arg, int *out)
+{
+	if ((*out = level_index(arg)) >= 0)
+		return 0;
+	fprintf(stderr, _("jope-smb: --level: expected debug, info, warn or "
+	    "error, got '%s'\n"), arg);
+	return -1;
+}
+
+/*
+ * -n is the keep-alive in seconds, except for `log`, where it is the
+ * number of lines as in tail(1); the command is known only once every
+ * option is read (they may follow it), so -n is resolved last.
+ */
+static int
+resolve_n(const char *arg, struct options *o)
+{
+	if (strcmp(o->command, "log") == 0)
+		return parse_count(arg, "-n", 0, 1000000, &o->lines);
+	return parse_seconds(arg, "--keep-alive", &o->keep_alive_ms);
+}
+
 int
 options_parse(int argc, char **argv, struct options *o)
 {
+	const char *n_arg = NULL;
 	int c, rc = 0;
 
 	memset(o, 0, sizeof *o);
 	o->keep_alive_ms = o->guard_ms = o->hard_error_ms = -1;
 	o->retries = o->threads = -1;
+	o->level = o->lines = -1;
 	o->log_level = 1;               /* LOG_INFO */
 	opterr = 0;
 	optind = 1;
@@ -228,8 +289,9 @@ options_parse(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c': o->config_dir = optarg; break;
 		case OPT_STATE_DIR: o->state_dir = optarg; break;
-		case 'n': rc = parse_seconds(optarg, "--keep-alive",
-		    &o->keep_alive_ms); break;
+		case 'n': n_arg = optarg; break;
+		case OPT_KEEP_ALIVE: rc = parse_seconds(optarg,
+		    "--keep-alive", &o->keep_alive_ms); break;
 		case 's': rc = parse_seconds(optarg, "--guard", &o->guard_ms);
 			break;
 		case 'd': rc = parse_seconds(optarg, "--hard-error",
@@ -251,6 +313,10 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_START: o->start = optarg; break;
 		case OPT_END: o->end = optarg; break;
 		case OPT_REASON: o->reason = optarg; break;
+		case OPT_FOLLOW: o->follow = true; break;
+		case OPT_LEVEL: rc = parse_level(optarg, &o->level); break;
+		case OPT_LINES: rc = parse_count(optarg, "--lines", 0, 1000000,
+		    &o->lines); break;
 		case OPT_LOG_LEVEL:
 			rc = parse_log_level(optarg, &o->log_level);
 			break;
@@ -283,6 +349,10 @@ options_parse(int argc, char **argv, struct options *o)
 	o->command = optind < argc ? argv[optind++] : "console";
 	o->argc = argc - optind;
 	o->argv = argv + optind;
+	if (n_arg != NULL && resolve_n(n_arg, o) != 0) {
+		fprintf(stderr, _("Try 'jope-smb --help'.\n"));
+		return -1;
+	}
 	return 0;
 }
 

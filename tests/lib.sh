@@ -50,11 +50,15 @@ wait_until() {
 #   offsets 400 collect, 700 reload, 820 config_apply, 860 historian_outage,
 #   870 historian_kill, 880 historian_cut, 920 spool_limits, 940
 #   historian_migrate, 1000 backup, 1200 audit, 1300 inference, 1500 alarms, 1580 bench,
-#   1600 maint_forward, 1650 batch_report;
+#   1620 maint_forward (not 1600: 16620..16626 are the TUI alarms test's),
+#   1650 batch_report, 1750 cli_troubleshoot (not 1700:
+#   that is 16720..16726, the TUI maint test's);
 #   TUI_PORT_BASE (tui_lib.sh: base + port % 100) 15200 console, 15300 zh,
 #   15730 apply, 15760 historian, 16120 trends, 16400 sign, 16600 alarms,
-#   16700 maint, 16800 batch;
-#   15100..15199 sim_faults, 15500..15699 faults and rtu, 15810 rules.
+#   16700 maint, 16800 batch, 16900 overview, 16950 langs, 17000 terminals,
+#   17200 capture_screens (doc/screens, not a test);
+#   15100..15199 sim_faults, 15500..15699 faults and rtu, 15810 rules;
+#   17100..17121 bench_console (make bench).
 copy_config() {
     mkdir -p "$2"
     cp "$1"/*.json "$2"/

@@ -25,8 +25,12 @@
  *	q, F10, Ctrl-C  ask to quit; yes returns 0 (SIGINT asks too)
  *	SIGTERM, SIGHUP, terminal gone  endwin and return 1
  *	F1, ?           help (the keys of the screen shown)
- *	F3, F4, F5,     the device table, the batch, the alarm list, the
- *	F6, F7          inference trends, the audit trail
+ *	F2, F3, F4,     the overview (the screen the console opens on), the
+ *	F5, F6, F7      device table, the batch, the alarm list, the
+ *	                inference trends, the audit trail
+ *	T               the next theme, dark -> light -> mono (theme.h), at
+ *	                once, and the bar names it; a terminal without
+ *	                colours stays in mono and says so
  *	R               re-read the version in use (CMD_RELOAD_CONFIG) and
  *	                compare the config dir with it; when they differ,
  *	                the engine's answer opens the "Apply configuration"
@@ -36,7 +40,9 @@
  *	anything else   to the screen (move, read now, and p, c, w, which
  *	                ask for the plan, clock and setpoint dialogs; a and
  *	                A, which ask to acknowledge alarms; the batch
- *	                commands and m, which asks for the maintenance form)
+ *	                commands and m, which asks for the maintenance form;
+ *	                Enter on an overview cell, which asks for that
+ *	                device on the device table)
  *
  * F10 quits on every screen, the batch screen too: its commands have
  * F8, F9, F11 and F12 (and a letter each), so the bar and the help say
@@ -107,6 +113,7 @@
 #include "plant/batch.h"
 #include "ui/dialog.h"
 #include "ui/dialog_maint.h"
+#include "ui/devstate.h"
 #include "ui/dialog_sign.h"
 #include "ui/draw.h"
 #include "ui/layout.h"
@@ -127,8 +134,8 @@ static int sig_wfd = -1;
 static const int handled_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
 #define NSIGNALS (sizeof handled_signals / sizeof handled_signals[0])
 
-enum { SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS, SCREEN_ALARMS,
-	SCREEN_BATCH, SCREEN_COUNT };
+enum { SCREEN_OVERVIEW, SCREEN_DEVICES, SCREEN_AUDIT, SCREEN_TRENDS,
+	SCREEN_ALARMS, SCREEN_BATCH, SCREEN_COUNT };
 
 struct app {
 	const struct ui_config *cfg;
@@ -179,6 +186,7 @@ static const struct fkey main_keys[] = {
 	{ "Esc", N_("Clear"), 4, SCREEN_KEY_CLEAR },
 	{ "Esc", N_("Close"), 6, SCREEN_KEY_CLOSE },
 	{ "Up/Down", N_("Scroll"), 5, SCREEN_KEY_SCROLL },
+	{ "Enter", N_("Device"), 6, SCREEN_KEY_OPEN },
 	/* The batch commands: a function key and a letter each. */
 	{ "F8/s", N_("Start"), 8, SCREEN_KEY_BATCH_START },
 	{ "F9/h", N_("Hold"), 8, SCREEN_KEY_BATCH_HOLD },
@@ -186,14 +194,16 @@ static const struct fkey main_keys[] = {
 	{ "F11/t", N_("Stop"), 8, SCREEN_KEY_BATCH_STOP },
 	{ "F12/x", N_("Abort"), 7, SCREEN_KEY_BATCH_ABORT },
 	{ "m", N_("Maintenance"), 5, SCREEN_KEY_MAINT },
+	{ "F2", N_("Overview"), 7, SCREEN_KEY_TO_OVERVIEW },
 	{ "F3", N_("Devices"), 7, SCREEN_KEY_TO_DEVICES },
-	{ "F4", N_("Batch"), 3, SCREEN_KEY_TO_BATCH },
+	{ "F4", N_("Batch"), 4, SCREEN_KEY_TO_BATCH },
 	/* The first left out: the header counts the alarms anyway. */
 	{ "F5", N_("Alarms"), 1, SCREEN_KEY_TO_ALARMS },
 	{ "F6", N_("Trends"), 3, SCREEN_KEY_TO_TRENDS },
 	{ "F7", N_("Audit"), 3, SCREEN_KEY_TO_AUDIT },
 	{ "R", N_("Apply config"), 8, SCREEN_KEY_APPLY },
 	{ "R", N_("Reload"), 2, SCREEN_KEY_RELOAD },
+	{ "T", N_("Theme"), 0, 0 },
 	{ "F10", N_("Quit"), 8, 0 },
 };
 static const struct fkey confirm_keys[] = {
@@ -753,7 +763,8 @@ view_init(struct app *a, struct view *v, int64_t now)
 static unsigned
 screen_to_keys(int cur)
 {
-	return (cur != SCREEN_DEVICES ? SCREEN_KEY_TO_DEVICES : 0) |
+	return (cur != SCREEN_OVERVIEW ? SCREEN_KEY_TO_OVERVIEW : 0) |
+	    (cur != SCREEN_DEVICES ? SCREEN_KEY_TO_DEVICES : 0) |
 	    (cur != SCREEN_BATCH ? SCREEN_KEY_TO_BATCH : 0) |
 	    (cur != SCREEN_ALARMS ? SCREEN_KEY_TO_ALARMS : 0) |
 	    (cur != SCREEN_TRENDS ? SCREEN_KEY_TO_TRENDS : 0) |
@@ -1069,6 +1080,34 @@ screen_switch(struct app *a, int which)
 	a->repaint = true;
 }
 
+/* T: the next theme, at once, and its name in the bar. */
+static void
+theme_next(struct app *a)
+{
+	/* Indexed like theme.c's cycle: the names in the bar. */
+	static const char *const names[][2] = {
+		{ "dark", N_("dark") }, { "light", N_("light") },
+		{ "mono", N_("mono") },
+	};
+	const char *name = theme_cycle(), *shown = name;
+	char text[160];
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (strcmp(name, names[i][0]) == 0)
+			shown = _(names[i][1]);
+	bkgdset(' ' | theme_attr(ROLE_NORMAL));
+	a->repaint = true;
+	if (!theme_colours()) {
+		snprintf(text, sizeof text, _("This terminal has no colours: "
+		    "theme %s"), shown);
+		app_message(a, text, false);
+		return;
+	}
+	/* TRANSLATORS: the theme now in use (dark, light, mono). */
+	snprintf(text, sizeof text, _("Theme: %s"), shown);
+	app_message(a, text, false);
+}
+
 /* Open the dialog a screen key asked for. */
 static void
 screen_action(struct app *a, const struct key_result *kr)
@@ -1101,6 +1140,11 @@ screen_action(struct app *a, const struct key_result *kr)
 		break;
 	case ACTION_MAINT:
 		maint_form_open(&a->maint, now_us());
+		break;
+	case ACTION_SHOW_DEVICE:
+		screen_devices_select(a->screens[SCREEN_DEVICES], a->snap.model,
+		    kr->device);
+		screen_switch(a, SCREEN_DEVICES);
 		break;
 	default:
 		break;
@@ -1209,6 +1253,13 @@ app_key(struct app *a, int ch)
 		a->dialog.help_trends = a->cur == SCREEN_TRENDS;
 		a->dialog.help_alarms = a->cur == SCREEN_ALARMS;
 		a->dialog.help_batch = a->cur == SCREEN_BATCH;
+		a->dialog.help_overview = a->cur == SCREEN_OVERVIEW;
+		return;
+	case 'T':
+		theme_next(a);
+		return;
+	case KEY_F(2):
+		screen_switch(a, SCREEN_OVERVIEW);
 		return;
 	case KEY_F(3):
 		screen_switch(a, SCREEN_DEVICES);
@@ -1431,12 +1482,14 @@ ui_run(const struct ui_config *cfg)
 		app_close(&a);
 		return 1;
 	}
+	a.screens[SCREEN_OVERVIEW] = screen_overview_new();
 	a.screens[SCREEN_DEVICES] = screen_devices_new(cfg->model);
 	a.screens[SCREEN_AUDIT] = screen_audit_new();
 	a.screens[SCREEN_TRENDS] = screen_trends_new();
 	a.screens[SCREEN_ALARMS] = screen_alarms_new();
 	a.screens[SCREEN_BATCH] = screen_batch_new();
-	a.screen = a.screens[SCREEN_DEVICES];
+	a.cur = SCREEN_OVERVIEW;
+	a.screen = a.screens[SCREEN_OVERVIEW];
 	state_drain_wake(cfg->state);
 	state_copy(cfg->state, &a.snap);
 	/* Alarms already there at start are listed, not announced. */

@@ -64,6 +64,21 @@ static const struct help_row help_rows[] = {
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },
 	{ N_("p"), N_("Show the read plan of the selected device") },
+	{ N_("/"), N_("Filter by line, device or point") },
+	{ N_("Esc"), N_("Clear the filter") },
+	{ N_("F2"), N_("Overview: lines and devices, batch, alarms, links") },
+	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
+	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
+	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
+	{ N_("F7"), N_("Audit trail: events, signatures, chain check") },
+};
+
+/* The overview's keys. */
+static const struct help_row help_overview_rows[] = {
+	{ N_("Arrows, hjkl"), N_("Move between the device cells") },
+	{ N_("Home/End"), N_("First / last device") },
+	{ N_("Enter"), N_("The selected device on the device table") },
+	{ N_("F3"), N_("Devices: points, values, read now, set clock") },
 	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
@@ -78,6 +93,7 @@ static const struct help_row help_audit_rows[] = {
 	{ N_("Enter"), N_("The event in detail, with its signatures") },
 	{ N_("/"), N_("Filter: kind:WORD user:WORD, or any word") },
 	{ N_("Esc"), N_("Clear the filter; close the detail") },
+	{ N_("F2"), N_("Overview: lines and devices, batch, alarms, links") },
 	{ N_("F3"), N_("Back to the device table") },
 	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
@@ -87,6 +103,7 @@ static const struct help_row help_audit_rows[] = {
 /* The trends screen's keys. */
 static const struct help_row help_trends_rows[] = {
 	{ N_("p"), N_("Re-predict the latest spectrum now") },
+	{ N_("F2"), N_("Overview: lines and devices, batch, alarms, links") },
 	{ N_("F3"), N_("Back to the device table") },
 	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
@@ -102,6 +119,7 @@ static const struct help_row help_alarms_rows[] = {
 	{ N_("A"), N_("Acknowledge every unacknowledged alarm shown") },
 	{ N_("/"), N_("Filter by key, source or name") },
 	{ N_("Esc"), N_("Clear the filter") },
+	{ N_("F2"), N_("Overview: lines and devices, batch, alarms, links") },
 	{ N_("F3"), N_("Back to the device table") },
 	{ N_("F4"), N_("Batch: progress, key points, commands (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
@@ -118,6 +136,7 @@ static const struct help_row help_batch_rows[] = {
 	    "is complete (signed)") },
 	{ N_("F12, x"), N_("Abort: the batch ends at once (signed)") },
 	{ N_("m"), N_("Announce a maintenance window (signed)") },
+	{ N_("F2"), N_("Overview: lines and devices, batch, alarms, links") },
 	{ N_("F3"), N_("Back to the device table") },
 	{ N_("F5"), N_("Alarms: the alarm list, acknowledge (signed)") },
 	{ N_("F6"), N_("Trends: the spectrum, predictions, inference link") },
@@ -127,6 +146,7 @@ static const struct help_row help_batch_rows[] = {
 static const struct help_row help_common_rows[] = {
 	{ N_("R"), N_("Reload: re-read the applied configuration version") },
 	{ N_("F1, ?"), N_("Show this help") },
+	{ N_("T"), N_("Next theme: dark, light, mono") },
 	{ N_("Ctrl-L"), N_("Redraw the screen") },
 	{ N_("q, F10"), N_("Quit (asks for confirmation)") },
 };
@@ -715,6 +735,7 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 {
 	const char *footer = _("Press any key to close.");
 	const struct help_row *rows[ARRAY_LEN(help_rows) +
+	    ARRAY_LEN(help_overview_rows) +
 	    ARRAY_LEN(help_audit_rows) + ARRAY_LEN(help_trends_rows) +
 	    ARRAY_LEN(help_alarms_rows) + ARRAY_LEN(help_batch_rows) +
 	    ARRAY_LEN(help_common_rows)];
@@ -733,6 +754,9 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	else if (d->help_batch)
 		for (size_t i = 0; i < ARRAY_LEN(help_batch_rows); i++)
 			rows[n++] = &help_batch_rows[i];
+	else if (d->help_overview)
+		for (size_t i = 0; i < ARRAY_LEN(help_overview_rows); i++)
+			rows[n++] = &help_overview_rows[i];
 	else
 		for (size_t i = 0; i < ARRAY_LEN(help_rows); i++)
 			rows[n++] = &help_rows[i];
@@ -755,7 +779,8 @@ draw_help(const struct dialog *d, WINDOW *win, const struct rect *screen)
 	    _("Keys of the audit trail") : d->help_trends ?
 	    _("Keys of the trends screen") : d->help_alarms ?
 	    _("Keys of the alarm list") : d->help_batch ?
-	    _("Keys of the batch screen") : _("Keys"));
+	    _("Keys of the batch screen") : d->help_overview ?
+	    _("Keys of the overview") : _("Keys"));
 	for (int i = 0; i < n && i + 1 < r.h - 1; i++) {
 		int y = r.y + 1 + i, dx = r.x + 2 + kw + 2;
 

@@ -92,6 +92,7 @@ struct dialog {
 	bool help_trends;       /* DIALOG_HELP: the trends screen's keys */
 	bool help_alarms;       /* DIALOG_HELP: the alarm list's keys */
 	bool help_batch;        /* DIALOG_HELP: the batch screen's keys */
+	bool help_overview;     /* DIALOG_HELP: the overview's keys */
 	size_t recipe;          /* DIALOG_RECIPE: the one chosen (an index
 	                           into model.recipes of config_gen) */
 	bool help_apply;        /* DIALOG_HELP: R applies the config dir */
@@ -114,8 +115,8 @@ void dialog_dismiss(struct dialog *d);
 /*
  * Help with the keys of the device table, or of the audit screen; apply:
  * R applies the config dir (else it reloads the version in use).  The app
- * sets help_trends, help_alarms or help_batch after it for those screens'
- * keys.
+ * sets help_trends, help_alarms, help_batch or help_overview after it for
+ * those screens' keys.
  */
 void dialog_open_help(struct dialog *d, bool audit, bool apply);
 /* The snapshot's config review (not NULL), as R shows it. */

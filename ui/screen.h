@@ -19,6 +19,7 @@
 #include "config/model.h"
 #include "core/cmdq.h"
 #include "core/state.h"
+#include "ui/devstate.h"
 #include "ui/layout.h"
 
 /* What a screen sees while drawing or handling a key. */
@@ -45,8 +46,9 @@ enum screen_action {
 	ACTION_BATCH,           /* sign CMD_BATCH batch_event on the current
 	                           batch; START: of recipe, after the choice
 	                           of recipe when the model has several */
-	ACTION_MAINT            /* the maintenance window form, then sign
+	ACTION_MAINT,           /* the maintenance window form, then sign
 	                           CMD_MAINT_ANNOUNCE */
+	ACTION_SHOW_DEVICE      /* the device table (F3), on device */
 };
 
 /* What a key did, for the app to show in the function-key bar. */
@@ -93,7 +95,9 @@ enum {
 	SCREEN_KEY_BATCH_RESUME = 1 << 21,      /* F9, u: resume it */
 	SCREEN_KEY_BATCH_STOP = 1 << 22,        /* F11, t: stop it (graceful) */
 	SCREEN_KEY_BATCH_ABORT = 1 << 23,       /* F12, x: abort it */
-	SCREEN_KEY_MAINT = 1 << 24      /* m: announce a maintenance window */
+	SCREEN_KEY_MAINT = 1 << 24,     /* m: announce a maintenance window */
+	SCREEN_KEY_TO_OVERVIEW = 1 << 25,       /* F2: the overview (app) */
+	SCREEN_KEY_OPEN = 1 << 26       /* Enter: the selected device on F3 */
 };
 
 struct screen {
@@ -111,8 +115,14 @@ struct screen {
 	void (*free)(struct screen *s);
 };
 
+/* The plant at a glance: lines and devices as a grid, batch, alarms, links. */
+struct screen *screen_overview_new(void);
 /* The device table: devices with their points, live values. */
 struct screen *screen_devices_new(const struct model *m);
+/* Select device d of the table's model (its row; the filter is cleared
+   when it hides it). */
+void screen_devices_select(struct screen *s, const struct model *m,
+    size_t d);
 /* The audit trail: recent events, a filter, an event's signatures. */
 struct screen *screen_audit_new(void);
 /* The inference link: the latest spectrum, the outputs' trends. */

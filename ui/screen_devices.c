@@ -1,11 +1,18 @@
 /*
- * screen_devices.c: the live device table, the console's main screen.
+ * screen_devices.c: the live device table (F3), drilled into from the
+ * overview (F2).
  *
  * One row per device (line, connection state, age of the last poll, last
  * error), followed by one row per point of that device (value with unit,
- * age of the sample, quality).  Rows are a flat list built once from the
- * immutable model; the values come from the state snapshot at every draw,
- * so the screen never holds a stale copy of anything but the selection.
+ * age of the sample, quality).  Rows are a flat list built from the
+ * immutable model and the filter; the values come from the state snapshot
+ * at every draw, so the screen never holds a stale copy of anything but
+ * the selection.
+ *
+ * The state is the executor's as devstate.h shows it, in its colour (red
+ * when the last attempt failed): "Guard" while the line waits out its
+ * guard interval, and for a guard or a HardError the time left leads the
+ * last column, "4:31 left: Connection refused".
  *
  * Keys (the app handles quit, help and resize first):
  *
@@ -18,6 +25,16 @@
  *	c                       set the device's clock (device rows, when the
  *	                        device has one)
  *	w                       write a setpoint (writable point rows)
+ *	/                       type a filter; Enter applies, Esc leaves it
+ *	Esc                     clear the filter
+ *
+ * The filter is one text, matched case-insensitively (ASCII) against the
+ * line (connector) id, the device's id and name, and the points' ids and
+ * names: a device is listed when it or one of its points matches, with
+ * every point when the device matches, else with the points that match.
+ * While a filter is typed or applied, the last line of the body says so
+ * (the table head stays on the first).  The overview's Enter selects a
+ * device (screen_devices_select), clearing a filter that hides it.
  *
  * p, c and w only check that the action applies to the selection and ask
  * the app for the dialog (key_result.action); the app owns dialogs and
@@ -32,15 +49,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "collect/driver.h"
 #include "core/i18n.h"
 #include "core/util.h"
 #include "store/spool.h"
+#include "ui/devstate.h"
 #include "ui/draw.h"
 #include "ui/pointval.h"
 #include "ui/screen.h"
 #include "ui/theme.h"
+
+#define FILTER_MAX 64            /* bytes of the filter */
 
 struct row {
 	bool is_point;
@@ -50,45 +71,20 @@ struct row {
 struct devices_screen {
 	struct screen base;     /* first: the vtable */
 	const struct model *model;
-	struct row *rows;
+	struct row *rows;       /* the rows the filter keeps */
 	size_t nrows;
 	size_t sel, top;
 	int page;               /* data rows visible at the last draw */
-};
-
-/* Indexed by enum device_conn_state. */
-static const char *const conn_names[] = {
-	N_("Idle"), N_("Waiting"), N_("Connecting"), N_("Connected"),
-	N_("HardError")
+	char filter[FILTER_MAX];
+	bool editing;
+	char edit[FILTER_MAX];
+	bool edit_skip;         /* a character did not fit: drop its tail */
 };
 
 /* Indexed by enum quality. */
 static const char *const quality_names[] = {
 	N_("Good"), N_("Uncertain"), N_("Bad")
 };
-
-static const char *
-conn_label(enum device_conn_state c, enum theme_role *role)
-{
-	switch (c) {
-	case DEVICE_CONNECTED:
-		*role = ROLE_GOOD;
-		break;
-	case DEVICE_WAITING:
-	case DEVICE_CONNECTING:
-		*role = ROLE_WARN;
-		break;
-	case DEVICE_HARD_ERROR:
-		*role = ROLE_BAD;
-		break;
-	default:
-		*role = ROLE_DIM;
-		break;
-	}
-	if ((size_t)c >= ARRAY_LEN(conn_names))
-		return "?";
-	return _(conn_names[c]);
-}
 
 static const char *
 quality_label(int q, enum theme_role *role)
@@ -100,6 +96,37 @@ quality_label(int q, enum theme_role *role)
 	return _(quality_names[q]);
 }
 
+static bool
+contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (n == 0)
+		return true;
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static bool
+device_matches(const struct model *m, size_t d, const char *filter)
+{
+	const struct device *dev = &m->devices[d];
+
+	return filter[0] == '\0' || contains_ci(dev->id, filter) ||
+	    contains_ci(dev->name, filter) ||
+	    (dev->connector < m->nconnectors &&
+	    contains_ci(m->connectors[dev->connector].id, filter));
+}
+
+static bool
+point_matches(const struct model *m, size_t p, const char *filter)
+{
+	return contains_ci(m->points[p].id, filter) ||
+	    contains_ci(m->points[p].name, filter);
+}
+
 static void
 rows_build(struct devices_screen *ds)
 {
@@ -108,16 +135,40 @@ rows_build(struct devices_screen *ds)
 
 	ds->rows = xcalloc(m->ndevices + m->npoints + 1, sizeof *ds->rows);
 	for (size_t d = 0; d < m->ndevices; d++) {
+		bool all = device_matches(m, d, ds->filter);
+		size_t at = n;
+
 		ds->rows[n].is_point = false;
 		ds->rows[n++].index = d;
 		for (size_t p = 0; p < m->npoints; p++) {
-			if (m->points[p].device != d)
+			if (m->points[p].device != d ||
+			    (!all && !point_matches(m, p, ds->filter)))
 				continue;
 			ds->rows[n].is_point = true;
 			ds->rows[n++].index = p;
 		}
+		if (!all && n == at + 1)
+			n = at;         /* neither it nor a point matches */
 	}
 	ds->nrows = n;
+}
+
+/* The rows again (a new filter), keeping the selected row when it stays. */
+static void
+rows_rebuild(struct devices_screen *ds)
+{
+	struct row keep = { false, 0 };
+	bool had = ds->nrows > 0;
+
+	if (had)
+		keep = ds->rows[ds->sel];
+	free(ds->rows);
+	rows_build(ds);
+	ds->sel = ds->top = 0;
+	for (size_t i = 0; had && i < ds->nrows; i++)
+		if (ds->rows[i].is_point == keep.is_point &&
+		    ds->rows[i].index == keep.index)
+			ds->sel = i;
 }
 
 /* The texts and colours of one row, cell by cell. */
@@ -175,6 +226,8 @@ cells_device(struct cells *c, const struct view *v, size_t d)
 	const struct device *dev = &v->model->devices[d];
 	const struct device_state *st = NULL;
 	const char *line = "";
+	struct devstate ds;
+	char error[256], left[32];
 
 	if (v->snap != NULL && d < v->snap->ndevices)
 		st = &v->snap->devices[d];
@@ -190,14 +243,27 @@ cells_device(struct cells *c, const struct view *v, size_t d)
 		format_age(c->text[COL_AGE], sizeof c->text[0], -1);
 		return;
 	}
+	devstate_get(v->snap, d, v->now_us, &ds);
 	snprintf(c->text[COL_STATE], sizeof c->text[0], "%s",
-	    conn_label(st->conn, &c->role[COL_STATE]));
+	    devstate_name(ds.shown));
+	c->role[COL_STATE] = ds.role;
 	format_age(c->text[COL_AGE], sizeof c->text[0],
 	    age_of(v->now_us, st->last_poll_us));
 	snprintf(c->text[COL_POLLS], sizeof c->text[0], "%llu/%llu",
 	    (unsigned long long)st->polls, (unsigned long long)st->errors);
-	describe_error(c->text[COL_INFO], sizeof c->text[0], st);
-	c->role[COL_INFO] = ROLE_BAD;
+	describe_error(error, sizeof error, st);
+	devstate_format_left(&ds, left, sizeof left);
+	if (left[0] != '\0' && error[0] != '\0')
+		/* TRANSLATORS: guard or HardError time left, last error. */
+		snprintf(c->text[COL_INFO], sizeof c->text[0], _("%s left: %s"),
+		    left, error);
+	else if (left[0] != '\0')
+		/* TRANSLATORS: guard or HardError time left. */
+		snprintf(c->text[COL_INFO], sizeof c->text[0], _("%s left"),
+		    left);
+	else
+		snprintf(c->text[COL_INFO], sizeof c->text[0], "%s", error);
+	c->role[COL_INFO] = error[0] != '\0' ? ROLE_BAD : ROLE_WARN;
 	if (st->errors > 0)
 		c->role[COL_POLLS] = ROLE_WARN;
 }
@@ -330,6 +396,32 @@ sync_model(struct devices_screen *ds, const struct model *m)
 	scroll_to_selection(ds);
 }
 
+/* The last line of the body while a filter is typed or applied. */
+static void
+draw_filter(const struct devices_screen *ds, WINDOW *win,
+    const struct rect *a)
+{
+	const struct model *m = ds->model;
+	char text[512];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ds->nrows; i++)
+		if (!ds->rows[i].is_point)
+			n++;
+	if (ds->editing)
+		snprintf(text, sizeof text, _("Filter: %s_"), ds->edit);
+	else
+		/* TRANSLATORS: filter, devices shown, all devices. */
+		snprintf(text, sizeof text, ngettext("Filter: %s — %zu of %zu "
+		    "device (Esc clears)", "Filter: %s — %zu of %zu devices "
+		    "(Esc clears)", (unsigned long)m->ndevices), ds->filter, n,
+		    m->ndevices);
+	draw_text(win, a->y + a->h - 1, a->x, a->w, theme_attr(ROLE_NORMAL),
+	    ALIGN_LEFT, "");
+	draw_text_cut(win, a->y + a->h - 1, a->x + 1, a->w - 1,
+	    theme_attr(ds->editing ? ROLE_FIELD : ROLE_WARN), ALIGN_LEFT, text);
+}
+
 static void
 devices_draw(struct screen *s, WINDOW *win, const struct view *v)
 {
@@ -337,19 +429,25 @@ devices_draw(struct screen *s, WINDOW *win, const struct view *v)
 	const struct rect *a = &v->area;
 	struct table_layout t;
 	struct cells c;
+	bool filtering;
 
 	sync_model(ds, v->model);
 
 	if (a->h <= 0 || a->w <= 0)
 		return;
+	filtering = (ds->editing || ds->filter[0] != '\0') && a->h > 2;
 	layout_table(&t, a->w);
-	ds->page = a->h - 1;
+	ds->page = a->h - 1 - (filtering ? 1 : 0);
 	scroll_to_selection(ds);
 	draw_head(win, a, &t, ds);
+	if (filtering)
+		draw_filter(ds, win, a);
 	if (ds->nrows == 0) {
-		if (a->h > 2)
+		if (a->h > 3)
 			draw_text(win, a->y + 2, a->x, a->w,
 			    theme_attr(ROLE_DIM), ALIGN_CENTER,
+			    ds->filter[0] != '\0' ?
+			    _("No device or point matches the filter.") :
 			    _("No devices configured."));
 		return;
 	}
@@ -489,6 +587,78 @@ move_by(struct devices_screen *ds, long delta)
 	scroll_to_selection(ds);
 }
 
+/* Take a byte of the filter being typed (UTF-8 arrives a byte at a time). */
+static void
+edit_byte(struct devices_screen *ds, int key)
+{
+	size_t n = strlen(ds->edit), need = 1;
+
+	if (key >= 0x80 && key < 0xc0) {        /* continuation */
+		if (ds->edit_skip || n + 1 >= sizeof ds->edit)
+			return;
+	} else {
+		ds->edit_skip = false;
+		if (key >= 0xf0)
+			need = 4;
+		else if (key >= 0xe0)
+			need = 3;
+		else if (key >= 0xc0)
+			need = 2;
+		if (n + need >= sizeof ds->edit) {
+			ds->edit_skip = true;   /* the whole character, not half */
+			return;
+		}
+	}
+	ds->edit[n] = (char)key;
+	ds->edit[n + 1] = '\0';
+}
+
+/* The filter as applied: without blanks at either end. */
+static void
+filter_set(struct devices_screen *ds, const char *text)
+{
+	size_t n;
+
+	while (*text == ' ')
+		text++;
+	str_copy(ds->filter, text, sizeof ds->filter);
+	n = strlen(ds->filter);
+	while (n > 0 && ds->filter[n - 1] == ' ')
+		ds->filter[--n] = '\0';
+	rows_rebuild(ds);
+	scroll_to_selection(ds);
+}
+
+static bool
+edit_key(struct devices_screen *ds, int key)
+{
+	switch (key) {
+	case 27:
+		ds->editing = false;
+		return true;
+	case '\n':
+	case '\r':
+	case KEY_ENTER:
+		ds->editing = false;
+		filter_set(ds, ds->edit);
+		return true;
+	case KEY_BACKSPACE:
+	case 127:
+	case 8:
+		utf8_erase_last(ds->edit);
+		ds->edit_skip = false;
+		return true;
+	case 21:                /* Ctrl-U */
+		ds->edit[0] = '\0';
+		ds->edit_skip = false;
+		return true;
+	default:
+		if (key >= 0x20 && key <= 0xff && key != 127)
+			edit_byte(ds, key);
+		return true;
+	}
+}
+
 static bool
 devices_key(struct screen *s, int key, const struct view *v,
     struct key_result *out)
@@ -497,9 +667,21 @@ devices_key(struct screen *s, int key, const struct view *v,
 	long page;
 
 	sync_model(ds, v->model);
+	if (ds->editing)
+		return edit_key(ds, key);
 	page = ds->page > 1 ? ds->page - 1 : 1;
 
 	switch (key) {
+	case '/':
+		ds->editing = true;
+		ds->edit_skip = false;
+		str_copy(ds->edit, ds->filter, sizeof ds->edit);
+		return true;
+	case 27:
+		if (ds->filter[0] == '\0')
+			return false;
+		filter_set(ds, "");
+		return true;
 	case KEY_UP:
 	case 'k':
 		move_by(ds, -1);
@@ -545,16 +727,46 @@ devices_keys(struct screen *s, const struct view *v)
 {
 	struct devices_screen *ds = (struct devices_screen *)s;
 	const struct row *r;
-	unsigned keys = SCREEN_KEY_READ | SCREEN_KEY_PLAN;
+	unsigned keys = SCREEN_KEY_READ | SCREEN_KEY_PLAN | SCREEN_KEY_FILTER;
+	unsigned clear = ds->filter[0] != '\0' ? SCREEN_KEY_CLEAR : 0;
 
 	sync_model(ds, v->model);
 	if ((r = selected(ds)) == NULL)
-		return 0;
+		return SCREEN_KEY_FILTER | clear;
+	keys |= clear;
 	if (r->is_point && v->model->points[r->index].writable)
 		keys |= SCREEN_KEY_WRITE;
 	if (!r->is_point && v->model->devices[r->index].clock_address >= 0)
 		keys |= SCREEN_KEY_CLOCK;
 	return keys;
+}
+
+static bool
+devices_grabs_keys(struct screen *s)
+{
+	return ((struct devices_screen *)s)->editing;
+}
+
+void
+screen_devices_select(struct screen *s, const struct model *m, size_t d)
+{
+	struct devices_screen *ds = (struct devices_screen *)s;
+
+	sync_model(ds, m);
+	if (m == NULL || d >= m->ndevices)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ds->nrows; i++) {
+			if (ds->rows[i].is_point || ds->rows[i].index != d)
+				continue;
+			ds->sel = i;
+			/* At the top of the table, its points below it. */
+			ds->top = i;
+			scroll_to_selection(ds);
+			return;
+		}
+		filter_set(ds, "");     /* the filter hid it */
+	}
 }
 
 static void
@@ -574,6 +786,7 @@ screen_devices_new(const struct model *m)
 	ds->base.draw = devices_draw;
 	ds->base.key = devices_key;
 	ds->base.keys = devices_keys;
+	ds->base.grabs_keys = devices_grabs_keys;
 	ds->base.free = devices_free;
 	ds->model = m;
 	ds->page = 1;

@@ -5,9 +5,27 @@
  * pair n + 1 is role n.  The dark theme keeps the terminal's own background
  * (use_default_colors) so the console looks right in any operator's
  * terminal; light assumes a white background; mono uses only bold,
- * reverse and underline and is what a terminal without colours gets.
+ * reverse, underline and dim, and is what a terminal without colours gets
+ * (has_colors() false, e.g. TERM=vt100), whatever app.json says.
  * Meaning never rests on colour alone: states and qualities are also
- * spelled out in words, so mono loses nothing but speed of reading.
+ * spelled out in words or letters, so mono loses nothing but speed of
+ * reading.
+ *
+ * The four meanings the operator reads at a glance have one role each,
+ * and every theme gives each its own look:
+ *
+ *	meaning   role        dark            light           mono
+ *	alarm     ROLE_ALARM  red             red on white    underline
+ *	          ROLE_BAD    bold red        bold red        bold underline
+ *	          (an unacknowledged alarm adds bold to ROLE_ALARM)
+ *	warning   ROLE_WARN   bold yellow     bold magenta    bold
+ *	normal    ROLE_GOOD   bold green      bold green      plain
+ *	stale     ROLE_DIM    dim             dim black       dim
+ *
+ * theme_cycle (the T key) goes dark -> light -> mono -> dark at run time:
+ * the colour pairs are set again and the app repaints.  start_color is
+ * called the first time a colour theme is wanted, not before, so that a
+ * console started in mono sends no colour at all.
  */
 #include "config.h"
 
@@ -94,8 +112,12 @@ static const attr_t mono[ROLE_COUNT] = {
 	[ROLE_ALARM_COUNT]  = A_BOLD | A_UNDERLINE,
 };
 
+/* The order of theme_cycle. */
+static const char *const cycle[] = { "dark", "light", "mono" };
+
 static attr_t attrs[ROLE_COUNT];
 static const char *current = "mono";
+static bool colour_started;     /* start_color done */
 
 static void
 theme_load_mono(void)
@@ -131,15 +153,40 @@ theme_load_colour(const struct role_style *styles, const char *name)
 void
 theme_init(const char *name)
 {
-	if (name == NULL || strcmp(name, "mono") == 0 || !has_colors() ||
-	    start_color() == ERR) {
+	if (name == NULL || strcmp(name, "mono") == 0 || !has_colors()) {
 		theme_load_mono();
 		return;
+	}
+	if (!colour_started) {
+		if (start_color() == ERR) {
+			theme_load_mono();
+			return;
+		}
+		colour_started = true;
 	}
 	if (strcmp(name, "light") == 0)
 		theme_load_colour(light, "light");
 	else
 		theme_load_colour(dark, "dark");
+}
+
+const char *
+theme_cycle(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof cycle / sizeof cycle[0]; i++)
+		if (strcmp(current, cycle[i]) == 0)
+			break;
+	i = i + 1 < sizeof cycle / sizeof cycle[0] ? i + 1 : 0;
+	theme_init(cycle[i]);
+	return current;
+}
+
+bool
+theme_colours(void)
+{
+	return has_colors();
 }
 
 attr_t

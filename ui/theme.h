@@ -4,13 +4,16 @@
  * After htop's colour schemes: drawing code asks for a role (header, table
  * head, selected row, error ...) and gets curses attributes; which colours
  * a role has is decided only in theme.c, for the dark, light and mono
- * themes of app.json.  Glyphs (separators, ellipsis) fall back to ASCII
- * when the locale is not UTF-8.
+ * themes of app.json, and T switches between them at run time.  Alarm,
+ * warning, normal and stale are ROLE_ALARM (and ROLE_BAD), ROLE_WARN,
+ * ROLE_GOOD and ROLE_DIM in every theme (theme.c has the table).  Glyphs
+ * (separators, ellipsis) fall back to ASCII when the locale is not UTF-8.
  */
 #ifndef JOPE_UI_THEME_H
 #define JOPE_UI_THEME_H
 
 #include <curses.h>
+#include <stdbool.h>
 
 enum theme_role {
 	ROLE_NORMAL,
@@ -46,6 +49,13 @@ enum theme_role {
  * has no colours.  Call after the screen is initialised.
  */
 void theme_init(const char *name);
+/*
+ * The next theme, dark -> light -> mono -> dark (mono stays where there
+ * are no colours); returns its name.  The caller repaints.
+ */
+const char *theme_cycle(void);
+/* False on a terminal without colours: mono is all there is. */
+bool theme_colours(void);
 attr_t theme_attr(enum theme_role role);
 /* Name of the theme in use, for tests and the help dialog. */
 const char *theme_name(void);

@@ -240,6 +240,23 @@ state_set_device_plan(struct state *st, size_t device, const char *plan)
 }
 
 void
+state_set_device_timers(struct state *st, size_t device,
+    int64_t hard_error_until_us, int64_t guard_until_us)
+{
+	pthread_mutex_lock(&st->lock);
+	if (device < st->cur.ndevices &&
+	    (st->cur.devices[device].hard_error_until_us !=
+	    hard_error_until_us ||
+	    st->cur.devices[device].guard_until_us != guard_until_us)) {
+		st->cur.devices[device].hard_error_until_us =
+		    hard_error_until_us;
+		st->cur.devices[device].guard_until_us = guard_until_us;
+		changed(st);
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
 state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
     uint64_t missed)
 {
@@ -746,6 +763,12 @@ snapshot_to_json(const struct snapshot *snap, const char *mode,
 		    "errors", (json_int_t)d->errors,
 		    "last_error", d->last_error,
 		    "plan", d->plan));
+		json_object_set_new(json_array_get(devices,
+		    json_array_size(devices) - 1), "hard_error_until",
+		    time_or_null(d->hard_error_until_us));
+		json_object_set_new(json_array_get(devices,
+		    json_array_size(devices) - 1), "guard_until",
+		    time_or_null(d->guard_until_us));
 	}
 	points = json_array();
 	for (size_t i = 0; i < snap->npoints; i++) {

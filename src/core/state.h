@@ -40,6 +40,10 @@ struct device_state {
 	int last_code;          /* its enum collect_code (0 = none) */
 	int last_detail;        /* e.g. the Modbus exception code */
 	char plan[512];         /* its requests, one a line (readplan.h) */
+	/* The rules' timers as real time (µs), 0 when not running: rule 7's
+	   HardError period of the device, rule 5's guard interval of its
+	   line (published every second by the engine) */
+	int64_t hard_error_until_us, guard_until_us;
 };
 
 enum link_state { LINK_NOT_CONFIGURED, LINK_UNKNOWN, LINK_UP, LINK_DEGRADED, LINK_DOWN };
@@ -204,6 +208,9 @@ void state_set_links(struct state *st, enum link_state historian,
  */
 void state_swap_model(struct state *st, const struct model *m);
 void state_set_device_plan(struct state *st, size_t device, const char *plan);
+/* The device's HardError end and its line's guard end, real µs, 0 none. */
+void state_set_device_timers(struct state *st, size_t device,
+    int64_t hard_error_until_us, int64_t guard_until_us);
 void state_set_scheduler(struct state *st, uint64_t ticks, uint64_t coalesced,
     uint64_t missed);
 /* Outcome of an immediate command (clock, write), for the console. */

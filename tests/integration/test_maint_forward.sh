@@ -27,7 +27,7 @@ pg_start 15977
 CFG="$T/config"
 A="$T/a"
 B="$T/b"
-hist_config "$top_srcdir/config/demo" "$CFG" 1600 "$PG_CONNINFO" 'del(.storage)'
+hist_config "$top_srcdir/config/demo" "$CFG" 1620 "$PG_CONNINFO" 'del(.storage)'
 JA() { "$JOPE" -c "$CFG" --state-dir "$A" "$@"; }
 JB() { "$JOPE" -c "$CFG" --state-dir "$B" "$@"; }
 JA db migrate >"$T/out" 2>&1 || fail "db migrate: $(cat "$T/out")"

@@ -35,6 +35,8 @@ tui_user olga operator olgapass1 "Olga Operator"
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
 
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 screen=$(tui_capture)
 for text in "Jope.SMB Console" "Jope Demo Plant" "Line" "State" "Value" \

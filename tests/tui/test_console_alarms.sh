@@ -31,6 +31,8 @@ tui_user olga operator olgapass1 "Olga Operator"
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 tui_wait_text 150 "Alarms: 1 unack" ||
     tui_fail "the header does not count the alarm"

@@ -61,6 +61,8 @@ current() { cat "$VERS/CURRENT" 2>/dev/null; }
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 [ "$(current)" = 1 ] || tui_fail "the first start did not make version 1 (CURRENT '$(current)')"
 tui_wait_bar 30 "R Reload" || tui_fail "the key bar does not offer 'R Reload'"

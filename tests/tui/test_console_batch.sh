@@ -84,6 +84,8 @@ sign_expect() {
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 tui_keybar | grep -qF "F4 Batch" || tui_fail "the key bar offers no 'F4 Batch': $(tui_keybar)"
 

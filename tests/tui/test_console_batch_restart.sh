@@ -48,6 +48,8 @@ console_pid() { sed -n 's/^console pid \([0-9]*\).*/\1/p' "$TUI_STATE/engine.loc
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 tui_keys F4
 tui_wait_text 30 "No batch running" || tui_fail "F4 shows no batch screen"
@@ -92,6 +94,8 @@ tui_pass "$id running at run $run1, $tagged1 tagged samples; console killed with
 
 # --- a new console takes it up ---------------------------------------------
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "the console did not come back"
 wait_status 100 ".batch.current.id == \"$id\" and .batch.current.state == \"running\"" ||
     tui_fail "the batch was not taken up: $(jq -c .batch "$TUI_DIR/st.json")"

@@ -44,6 +44,8 @@ tui_start_sim
 hist_prefill "$TUI_STATE/spool.db" 200000
 
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 # Wide enough for every status item in its long form.
 tmux -L "$TUI_SOCK" resize-window -x 160 -y 30 >/dev/null 2>&1 ||
     tui_fail "cannot resize the tmux window"

@@ -26,6 +26,8 @@ jq --arg s "$(iso $((now + 3600)))" --arg e "$(iso $((now + 7200)))" \
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 tui_wait_text 50 "Maintenance in 00:5" || tui_fail "no banner for a window in an hour"
 tui_capture | grep -qF "column repacking" || tui_fail "the banner lacks the reason"
@@ -61,6 +63,8 @@ jq --arg s "$(iso $((now - 600)))" --arg e "$(iso $((now + 3600)))" \
     '.maintenance = [{"start": $s, "end": $e, "reason": "valve overhaul"}]' \
     "$TUI_CFG/app.json" >"$TUI_DIR/a.json" && mv "$TUI_DIR/a.json" "$TUI_CFG/app.json"
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "MAINTENANCE until" || tui_fail "no banner for a window in progress"
 tui_capture | grep -qF "valve overhaul" || tui_fail "the banner lacks the reason"
 "$JOPE" status -c "$TUI_CFG" --state-dir "$TUI_STATE" --json >"$TUI_DIR/st.json" 2>/dev/null

@@ -60,6 +60,8 @@ TUI_SIM_PID=$SIM_PID
 ln -s sim.out "$T/sim.log"
 TUI_COLS=80 TUI_LINES=24 tui_start_console TERM=xterm-256color \
     LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 
 now_ms() { date +%s%3N; }
 

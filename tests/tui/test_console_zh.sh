@@ -31,6 +31,8 @@ tui_config
 tui_start_sim
 tui_start_console LANG=zh_TW.UTF-8 LC_ALL=zh_TW.UTF-8 LANGUAGE= \
     JOPE_SMB_LOCALEDIR="'$TUI_DIR/locale'"
+tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
+tui_keys F3     # it opens on the Overview (F2)
 
 tui_wait_text 100 "設備／測點" || tui_fail "no Chinese device table within 10 s"
 screen=$(tui_capture)
