@@ -329,6 +329,41 @@ app_message(struct app *a, const char *text, bool bad)
 	a->message_until = now_us() + MESSAGE_US;
 }
 
+/*
+ * The function and cursor keys of the common emulators (xterm, PuTTY,
+ * rxvt, the Linux console).  An operator's emulator under a TERM that does
+ * not describe it (TERM=linux or vt100 over SSH from an xterm) still sends
+ * these; each is taken for its key unless terminfo already binds it.
+ */
+static void
+define_common_keys(void)
+{
+	static const struct { const char *seq; int key; } keys[] = {
+		{ "\033OP", KEY_F(1) }, { "\033OQ", KEY_F(2) },
+		{ "\033OR", KEY_F(3) }, { "\033OS", KEY_F(4) },
+		{ "\033[11~", KEY_F(1) }, { "\033[12~", KEY_F(2) },
+		{ "\033[13~", KEY_F(3) }, { "\033[14~", KEY_F(4) },
+		{ "\033[[A", KEY_F(1) }, { "\033[[B", KEY_F(2) },
+		{ "\033[[C", KEY_F(3) }, { "\033[[D", KEY_F(4) },
+		{ "\033[[E", KEY_F(5) }, { "\033[15~", KEY_F(5) },
+		{ "\033[17~", KEY_F(6) }, { "\033[18~", KEY_F(7) },
+		{ "\033[19~", KEY_F(8) }, { "\033[20~", KEY_F(9) },
+		{ "\033[21~", KEY_F(10) }, { "\033[23~", KEY_F(11) },
+		{ "\033[24~", KEY_F(12) }, { "\033[A", KEY_UP },
+		{ "\033[B", KEY_DOWN }, { "\033[C", KEY_RIGHT },
+		{ "\033[D", KEY_LEFT }, { "\033OA", KEY_UP },
+		{ "\033OB", KEY_DOWN }, { "\033OC", KEY_RIGHT },
+		{ "\033OD", KEY_LEFT }, { "\033[H", KEY_HOME },
+		{ "\033[F", KEY_END }, { "\033[1~", KEY_HOME },
+		{ "\033[4~", KEY_END }, { "\033[5~", KEY_PPAGE },
+		{ "\033[6~", KEY_NPAGE },
+	};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (key_defined(keys[i].seq) == 0)
+			define_key(keys[i].seq, keys[i].key);
+}
+
 static int
 term_open(struct app *a)
 {
@@ -346,6 +381,7 @@ term_open(struct app *a)
 	nonl();
 	intrflush(stdscr, FALSE);
 	keypad(stdscr, TRUE);
+	define_common_keys();
 	nodelay(stdscr, TRUE);
 	set_escdelay(50);
 	curs_set(0);
@@ -730,6 +766,10 @@ draw_banner(const struct app *a, const struct rect *r)
 	format_local(b->w.start_us, start, sizeof start);
 	format_local(b->phase == MAINT_ACTIVE ? b->until_us : b->w.end_us, end,
 	    sizeof end);
+	/* The same day twice says nothing: the end's time of day is enough
+	 * (at 80 columns the reason needs the room). */
+	if (b->phase == MAINT_ANNOUNCED && strncmp(start, end, 11) == 0)
+		memmove(end, end + 11, strlen(end + 11) + 1);
 	if (b->phase == MAINT_ANNOUNCED)
 		/* TRANSLATORS: countdown HH:MM:SS, start, end, reason. */
 		snprintf(text, sizeof text, _("Maintenance in %s (%s to %s): "
@@ -738,7 +778,7 @@ draw_banner(const struct app *a, const struct rect *r)
 		/* TRANSLATORS: end, countdown HH:MM:SS, reason. */
 		snprintf(text, sizeof text, _("MAINTENANCE until %s (%s left), "
 		    "no new batch: %s"), end, cd, b->w.reason);
-	draw_text(stdscr, r->y, r->x, r->w, theme_attr(b->phase ==
+	draw_text_cut(stdscr, r->y, r->x, r->w, theme_attr(b->phase ==
 	    MAINT_ACTIVE ? ROLE_ALARM_COUNT : ROLE_WARN) | A_BOLD, ALIGN_LEFT,
 	    text);
 }

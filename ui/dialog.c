@@ -55,11 +55,13 @@ struct help_row {
 	const char *keys, *what;
 };
 
-/* The device table's keys, then the keys of every screen. */
+/* The device tree's keys, then the keys of every screen. */
 static const struct help_row help_rows[] = {
 	{ N_("Up/Down, k/j"), N_("Move the selection") },
 	{ N_("PgUp/PgDn"), N_("Move by a page") },
 	{ N_("Home/End"), N_("First / last row") },
+	{ N_("Left/Right, -/+"),
+	    N_("Collapse / expand a line or device; Enter toggles") },
 	{ N_("r"), N_("Read the selected device or point now") },
 	{ N_("w"), N_("Write a setpoint to the selected point") },
 	{ N_("c"), N_("Set the clock of the selected device") },

@@ -7,12 +7,16 @@
  * inside the screen (never negative, never overlapping) and too_small is
  * set, so the app can show a notice instead of a mangled table.
  *
- * The device table starts from base widths that work at 80 columns; columns
+ * The device tree starts from base widths that work at 80 columns; columns
  * that do not fit narrower terminals are left out in a fixed order, and
- * extra width goes first to the name and line columns (up to a limit), then
- * to the last-error column, so wide terminals show whole names and
- * messages.  Value and last error are the two rightmost columns so that a
- * device row, which has no value of its own, can give its error both.
+ * extra width goes first to the name column (up to a limit), then to the
+ * last-error column, so wide terminals show whole names and messages.  The
+ * name column is the widest: it holds the tree's indentation (a point is
+ * six columns in), a line's address and the points' names.  At 80 columns
+ * a line's "1/2 connected" and a device's "4:31 left: Connection refused"
+ * (value and last error together) fit whole.  Value and last error are
+ * the two rightmost columns so that a device row, which has no value of
+ * its own, can give its error both.
  */
 #include "config.h"
 
@@ -60,13 +64,12 @@ static const struct {
 	enum table_col id;
 	int base, show_from, max_extra, min;
 } table_spec[] = {
-	{ COL_NAME,  18,   0, 12,  8 },
-	{ COL_LINE,  10,  78,  4, 10 },
+	{ COL_NAME,  25,   0, 20,  8 },
 	{ COL_STATE, 12,   0,  0,  8 },
 	{ COL_POLLS, 14, 120,  0, 14 },
 	{ COL_AGE,    8,  67,  0,  8 },
 	{ COL_VALUE, 14,   0,  0, 10 },
-	{ COL_INFO,  11,   0, -1,  4 },     /* takes the rest */
+	{ COL_INFO,  15,   0, -1,  4 },     /* takes the rest */
 };
 #define NSPEC (int)(sizeof table_spec / sizeof table_spec[0])
 
@@ -144,8 +147,8 @@ layout_table(struct table_layout *t, int width)
 	if (extra < 0)
 		table_shrink(t, width);
 	else {
-		/* Half the extra width to the name, some to the line, up to
-		 * their limits; the rest to the last-error column. */
+		/* Half the extra width to the name, up to its limit; the
+		 * rest to the last-error column. */
 		for (int i = 0; i < t->ncols; i++) {
 			int s = spec_find(t->col[i].id);
 

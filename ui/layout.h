@@ -2,7 +2,7 @@
  * layout.h: where everything goes on the screen, computed as plain data.
  *
  * After NeoMutt: the sizes of the header, body, status bar and function-key
- * bar, the columns of the device table and which status items fit are all
+ * bar, the columns of the device tree and which status items fit are all
  * decided here from LINES x COLS and the widths of the texts, with no curses
  * call, so that the unit tests can check 80x24, wide and tiny terminals.
  * Drawing code only fills the rectangles it is given; a resize is nothing
@@ -32,10 +32,12 @@ struct layout {
 
 void layout_compute(struct layout *lo, int lines, int cols);
 
-/* Columns of the device table, left to right. */
+/*
+ * Columns of the device tree, left to right.  The tree shows which line a
+ * device is on, so there is no line column: its width went to the name.
+ */
 enum table_col {
-	COL_NAME,               /* device or point */
-	COL_LINE,               /* connector */
+	COL_NAME,               /* line, device or point, indented */
 	COL_STATE,              /* connection state */
 	COL_POLLS,              /* polls / errors (wide terminals) */
 	COL_AGE,                /* last poll / sample age */
@@ -55,10 +57,9 @@ struct table_layout {
 
 /*
  * Columns that fit in width, one separator column between neighbours.
- * COL_POLLS is shown from 120 columns on; below 78 COL_LINE and below 67
- * COL_AGE are left out.  Extra width goes half to COL_NAME, a little to
- * COL_LINE (up to limits), the rest to COL_INFO.  The columns never exceed
- * width.
+ * COL_POLLS is shown from 120 columns on; below 67 COL_AGE is left out.
+ * Extra width goes half to COL_NAME (up to a limit), the rest to
+ * COL_INFO.  The columns never exceed width.
  */
 void layout_table(struct table_layout *t, int width);
 /* Index into t->col of column id, or -1 when it is not shown. */

@@ -9,6 +9,9 @@
 # server (ports 16600..16607), next to a bare ZeroMQ REQ/REP echo of the
 # same bytes, and the f32le pixel frame against JSON pixels.
 #
+# Console: bench_console.sh (see there) measures the console in tmux while
+# it polls 1,000 points a second: keystroke latency, idle CPU and memory.
+#
 # Historian: a throwaway PostgreSQL 15 cluster of its own (tests/pg_lib.sh)
 # on port 15991, migrated by `jope-smb db migrate`; then bench_historian
 # measures spool ingest, the uploader against psql \copy of the same rows,
@@ -54,6 +57,17 @@ start_sim "$T/inf" --only inference --inference tcp://127.0.0.1:16606 \
 "$top_builddir/tests/bench/bench_inference" tcp://127.0.0.1:16606 \
     tcp://127.0.0.1:16607 "${BENCH_INFER_N:-20000}" "${BENCH_INFER_WARMUP:-1000}"
 stop_sim
+
+# The console under load (tests/bench/bench_console.sh, ports 17100..17121):
+# keystroke-to-screen latency in tmux, idle CPU and resident memory with
+# 1,000 points a second, the historian unreachable and inference timing
+# out.  Its own MET/MISSED table; a failure to run it does not stop the rest.
+if command -v tmux >/dev/null 2>&1; then
+    sh "$top_srcdir/tests/bench/bench_console.sh" \
+        "$top_builddir" "$top_srcdir" || echo "(bench_console.sh failed)"
+else
+    echo "== console: tmux is not installed, skipped"
+fi
 
 printf '%s\n' '== historian: spool ingest, uploader vs psql \copy, binary vs text COPY'
 HB="$top_builddir/tests/bench/bench_historian"

@@ -14,6 +14,11 @@
 # add` before the console starts; the demo's policy wants one signature for
 # both actions.  (test_console_sign.sh goes through the 4-eyes dialogs.)  The second demo device loses its
 # clock_address in the test's copy of the config, for the "no clock" case.
+# The table is a tree: a row per line (connector) with its kind and
+# address and its devices counted connected, its devices indented under
+# it, their points under them; r on a line row only names its devices;
+# Left/Right, Enter and -/+ collapse and expand a line and a device; and a
+# filter keeps the line and device above what it shows (opening them).
 TUI_NAME=console
 TUI_PORT_BASE=15200
 . "$(dirname "$0")/tui_lib.sh"
@@ -78,10 +83,127 @@ tui_pass "q asks, n keeps the console"
 
 tui_keys F1
 tui_wait_text 30 "Move the selection" || tui_fail "F1 shows no help"
+tui_capture | grep -qF "Collapse / expand a line or device" ||
+    tui_fail "F1 does not say how to collapse and expand the tree"
 tui_keys Escape
 sleep 0.3
 tui_capture | grep -qF "Move the selection" && tui_fail "help stays open"
 tui_pass "F1 help opens and closes"
+
+# The tree: a row per line (connector) with its kind and address, its
+# devices indented under it, their points under them.
+LINE=$(jq -r --arg d "$TUI_FIRST" '.devices[] | select(.id == $d) |
+    .connector' "$TUI_CFG/devices.json")
+ADDR=$(jq -r --arg l "$LINE" '.connectors[] | select(.id == $l) |
+    "\(.host):\(.port)"' "$TUI_CFG/devices.json")
+jq -r '.devices[] | "\(.id) \(.connector)"' "$TUI_CFG/devices.json" \
+    >"$TUI_DIR/devline"
+# tree_rows: the first cells of the table rows under the head.
+tree_rows() {
+    tui_capture | awk -F'│' 'NF >= 5 && n++ { sub(/ +$/, "", $1); print $1 }'
+}
+tree_rows >"$TUI_DIR/rows"
+awk 'NR == FNR { line_of[$1] = $2; next }
+    /^ (▾|▸) / { split($0, w, " "); cur = w[2]; lines++; next }
+    /^   (▾|▸) / {
+        split($0, w, " "); devs++
+        if (line_of[w[2]] != cur) { print "device " w[2] " under " cur; bad = 1 }
+        next
+    }
+    /^       [^ ]/ { next }
+    { print "not a line, device or point row: " $0; bad = 1 }
+    END {
+        if (lines < 2 || devs < 2) {
+            print lines + 0 " line rows, " devs + 0 " device rows"; bad = 1
+        }
+        exit bad
+    }' "$TUI_DIR/devline" "$TUI_DIR/rows" >"$TUI_DIR/tree.out" ||
+    tui_fail "the tree is not lines, their devices, their points: $(cat "$TUI_DIR/tree.out")"
+grep -A2 "^ ▾ $LINE TCP $ADDR\$" "$TUI_DIR/rows" >"$TUI_DIR/first" ||
+    tui_fail "no line row '▾ $LINE TCP $ADDR'"
+sed -n 2p "$TUI_DIR/first" | grep -q "^   ▾ $TUI_FIRST " ||
+    tui_fail "$TUI_FIRST is not indented under $LINE"
+sed -n 3p "$TUI_DIR/first" | grep -q "^       [^ ]" ||
+    tui_fail "no point indented under $TUI_FIRST"
+tui_capture | grep "^ ▾ $LINE " | grep -qF "1/1 connected" ||
+    tui_fail "the row of $LINE does not count its devices connected"
+tui_pass "lines with kind and address, their devices under them, points under those"
+
+# Left collapses the line, Right expands it, Enter and -/+ do it too.
+collapsed() {
+    tree_rows >"$TUI_DIR/rows"
+    grep -q "^ ▸ $LINE " "$TUI_DIR/rows" &&
+        ! grep -q "^   . $TUI_FIRST " "$TUI_DIR/rows" &&
+        ! grep -q "^       FT-101 " "$TUI_DIR/rows"
+}
+expanded() {
+    tree_rows >"$TUI_DIR/rows"
+    grep -q "^ ▾ $LINE " "$TUI_DIR/rows" &&
+        grep -q "^   ▾ $TUI_FIRST " "$TUI_DIR/rows" &&
+        grep -q "^       FT-101 " "$TUI_DIR/rows"
+}
+tree_rows >"$TUI_DIR/rows.all"
+tui_keys Left
+sleep 0.3
+collapsed || tui_fail "Left does not collapse $LINE (its devices still shown)"
+tui_keys Right
+sleep 0.3
+expanded || tui_fail "Right does not show the devices of $LINE again"
+tui_keys Enter
+sleep 0.3
+collapsed || tui_fail "Enter does not collapse $LINE"
+tui_keys Enter
+sleep 0.3
+expanded || tui_fail "Enter does not expand $LINE"
+tui_keys -l -
+sleep 0.3
+collapsed || tui_fail "- does not collapse $LINE"
+tui_keys -l +
+sleep 0.3
+expanded || tui_fail "+ does not expand $LINE"
+tui_select "$TUI_FIRST"
+tui_keys Left
+sleep 0.3
+tree_rows >"$TUI_DIR/rows"
+grep -q "^   ▸ $TUI_FIRST " "$TUI_DIR/rows" && ! grep -q "^       FT-101 " "$TUI_DIR/rows" ||
+    tui_fail "Left does not collapse the device $TUI_FIRST"
+tui_keys Right
+sleep 0.3
+expanded || tui_fail "Right does not show the points of $TUI_FIRST again"
+tui_pass "Left/Right, Enter and -/+ collapse and expand a line and a device"
+
+# A filter keeps the parents of what it shows, and opens them.
+tui_select "$LINE"
+tui_keys Left
+sleep 0.3
+collapsed || tui_fail "Left does not collapse $LINE"
+tui_keys /
+tui_keys -l FT-101
+tui_keys Enter
+tui_wait_text 30 "Filter: FT-101 — 1 of " || tui_fail "the filter FT-101 is not applied"
+tree_rows >"$TUI_DIR/rows"
+[ "$(wc -l <"$TUI_DIR/rows")" -eq 3 ] ||
+    tui_fail "FT-101 shows other rows than its line, device and itself: $(cat "$TUI_DIR/rows")"
+grep -q "^ ▾ $LINE " "$TUI_DIR/rows" &&
+    grep -q "^   ▾ $TUI_FIRST " "$TUI_DIR/rows" &&
+    grep -q "^       FT-101 " "$TUI_DIR/rows" ||
+    tui_fail "the filter FT-101 does not show $LINE and $TUI_FIRST above it"
+tui_keys Escape
+sleep 0.3
+tree_rows >"$TUI_DIR/rows"
+cmp -s "$TUI_DIR/rows" "$TUI_DIR/rows.all" ||
+    tui_fail "Esc does not bring the whole tree back: $(diff "$TUI_DIR/rows.all" "$TUI_DIR/rows")"
+tui_pass "the filter FT-101 shows $LINE > $TUI_FIRST > FT-101; Esc clears it"
+
+# r on a line row reads nothing and says which device to choose (the
+# message leaves the key bar after 5 s).
+tui_select "$LINE"
+tui_keybar | grep -qF "r Read" && tui_fail "the key bar offers 'r Read' on the line $LINE"
+tui_keys r
+tui_wait_bar 30 "Select a device of this line to read it now: $TUI_FIRST" ||
+    tui_fail "r on the line $LINE does not say which device to select"
+tui_wait_bar 70 "F1" "Select a device of this line" || tui_fail "the message stays"
+tui_pass "r on a line row names its devices"
 
 # p: the read plan of the first device, one Modbus request a line.
 tui_select "$TUI_FIRST"

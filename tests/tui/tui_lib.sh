@@ -128,11 +128,13 @@ tui_wait_text() {
 
 # The table rows of a capture (they hold the column separator), as
 # "DEVICE<tab>VALUE" for point rows: which device each value belongs to.
+# The device tree puts a line's row at column 1 ("▾ sim-pumps ..."), its
+# devices' rows at column 3 ("▾ pumps ...") and their points' at column 7.
 tui_point_values() {
     awk -F'│' '
         NF < 5 { next }
-        /^ [^ ]/ { split($1, w, " "); dev = w[1]; next }
-        /^   [^ ]/ { v = $(NF - 1); gsub(/^ +| +$/, "", v); print dev "\t" v }
+        /^   [^ ]/ { split($1, w, " "); dev = w[2]; next }
+        /^     +[^ ]/ { v = $(NF - 1); gsub(/^ +| +$/, "", v); print dev "\t" v }
     '
 }
 
@@ -254,15 +256,16 @@ tui_row_value() {
     '
 }
 
-# tui_select ID: select the table row of device or point ID (its first
-# word), counting rows from the top after Home.  The row must be on the
-# first page; fails the test otherwise.
+# tui_select ID: select the table row of line, device or point ID (its
+# first word after the tree's ▾ or ▸), counting rows from the top after
+# Home.  The row must be on the first page; fails the test otherwise.
 tui_select() {
     tui_keys Home
     sleep 0.3
     line=$(tui_capture | awk -F'│' -v id="$1" '
         NF < 5 { next }
         { split($1, w, " "); row++ }
+        w[1] ~ /^(▾|▸)$/ { w[1] = w[2] }
         row > 1 && w[1] == id { print row - 2; exit }
     ')
     [ -n "$line" ] || tui_fail "no table row for '$1' on the first page"
