@@ -8,9 +8,9 @@
  * time in UTC and the end the window would have (the operator types UTC
  * while the header's clock is local), then why Enter was refused.
  *
- * Times are UTC throughout: the start is parsed with Howard Hinnant's
- * days_from_civil (pure integer arithmetic, no timegm, no time zone), the
- * times shown are formatted with gmtime_r.  The duration goes through
+ * Times are UTC throughout: the start is checked and converted by
+ * maint_time_from_civil (maintenance.h: pure integer arithmetic, no timegm,
+ * no time zone), the times shown are formatted with gmtime_r.  The duration goes through
  * pointval_parse (the C locale's number syntax whatever LC_NUMERIC says)
  * and is rounded to whole seconds.  The checks here are the operator's
  * help; the engine checks the window again (maint_window_check) before
@@ -28,40 +28,17 @@
 #include "ui/dialog.h"
 #include "ui/dialog_maint.h"
 #include "ui/draw.h"
+#include "ui/field.h"
 #include "ui/pointval.h"
 #include "ui/text.h"
 #include "ui/theme.h"
 
 #define FORM_TEXT_COLS 60       /* inner width when the screen allows */
-#define KEY_CTRL_U 21
 
 static bool
 utf8_cont(unsigned char c)
 {
 	return (c & 0xc0) == 0x80;
-}
-
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-days_in_month(int y, int m)
-{
-	static const int mdays[12] = {
-	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
 /* Whole digits at s[0..n), as a number; -1 when one is not a digit. */
@@ -98,12 +75,7 @@ maint_form_parse_start(const char *text, int64_t *us)
 	d = digits(text + 8, 2);
 	h = digits(text + 11, 2);
 	mi = digits(text + 14, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
-	    d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 || mi > 59)
-		return -1;
-	*us = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 *
-	    MAINT_US_PER_S;
-	return 0;
+	return maint_time_from_civil(y, mo, d, h, mi, 0, us);
 }
 
 /* "2026-11-21 14:00" in UTC. */
@@ -232,32 +204,6 @@ maint_form_check(struct maint_form *f, int64_t now_us)
 	return 0;
 }
 
-/* Append a byte to buf (size bytes) while a whole character fits. */
-static void
-reason_byte(struct maint_form *f, int key)
-{
-	size_t n = strlen(f->reason), need = 1;
-
-	if (key >= 0x80 && key < 0xc0) {        /* continuation */
-		if (f->reason_skip || n + 1 >= sizeof f->reason)
-			return;
-	} else {
-		f->reason_skip = false;
-		if (key >= 0xf0)
-			need = 4;
-		else if (key >= 0xe0)
-			need = 3;
-		else if (key >= 0xc0)
-			need = 2;
-		if (n + need >= sizeof f->reason) {
-			f->reason_skip = true;  /* the whole character, not half */
-			return;
-		}
-	}
-	f->reason[n] = (char)key;
-	f->reason[n + 1] = '\0';
-}
-
 static void
 ascii_key(char *buf, size_t size, int key, const char *allowed)
 {
@@ -299,66 +245,42 @@ field_move(struct maint_form *f, int step, bool wrap)
 enum maint_form_result
 maint_form_key(struct maint_form *f, int key, int64_t now_us)
 {
+	enum field_key what = field_key_of(key);
+
 	if (!f->open)
 		return MAINT_FORM_CANCEL;
-	switch (key) {
-	case KEY_RESIZE:
-	case ERR:
-		return MAINT_FORM_OPEN;
-	case 27:                /* Esc */
+	switch (what) {
+	case FIELD_KEY_CANCEL:
 		maint_form_close(f);
 		return MAINT_FORM_CANCEL;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case FIELD_KEY_ENTER:
 		if (maint_form_check(f, now_us) != 0)
 			return MAINT_FORM_OPEN;
 		f->open = false;
 		return MAINT_FORM_DONE;
-	case '\t':
-	case KEY_DOWN:
-		field_move(f, 1, key == '\t');
+	case FIELD_KEY_NEXT:
+	case FIELD_KEY_PREV:
+		field_move(f, what == FIELD_KEY_NEXT ? 1 : -1,
+		    field_key_wraps(key));
 		return MAINT_FORM_OPEN;
-	case KEY_BTAB:
-	case KEY_UP:
-		field_move(f, -1, key == KEY_BTAB);
-		return MAINT_FORM_OPEN;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
+	case FIELD_KEY_ERASE:
+	case FIELD_KEY_CLEAR:
 		f->error[0] = '\0';
-		field_erase(f, false);
+		field_erase(f, what == FIELD_KEY_CLEAR);
 		return MAINT_FORM_OPEN;
-	case KEY_CTRL_U:
-		f->error[0] = '\0';
-		field_erase(f, true);
-		return MAINT_FORM_OPEN;
-	default:
+	case FIELD_KEY_TYPE:
 		break;
-	}
-	/* Printable bytes only (UTF-8 arrives a byte at a time). */
-	if (key < 0x20 || key == 127 || key > 0xff)
+	default:                /* KEY_RESIZE, ERR, ... */
 		return MAINT_FORM_OPEN;
+	}
 	f->error[0] = '\0';
 	if (f->focus == MAINT_FIELD_START)
 		ascii_key(f->start, sizeof f->start, key, "0123456789-: ");
 	else if (f->focus == MAINT_FIELD_HOURS)
 		ascii_key(f->hours, sizeof f->hours, key, "0123456789.");
 	else
-		reason_byte(f, key);
+		field_type(f->reason, sizeof f->reason, &f->reason_skip, key);
 	return MAINT_FORM_OPEN;
-}
-
-/* The end of s that fits in cols columns (a field shows its end). */
-static const char *
-tail_fit(const char *s, int cols)
-{
-	while (*s != '\0' && text_width(s) > cols) {
-		s++;
-		while (utf8_cont((unsigned char)*s))
-			s++;
-	}
-	return s;
 }
 
 /* One field: its label (highlighted when focused) and its box. */
@@ -373,7 +295,7 @@ draw_field(WINDOW *win, const struct rect *r, int row, int lw,
 		return;
 	draw_text(win, r->y + row, r->x + 2, lw, theme_attr(focused ?
 	    ROLE_DIALOG_TITLE : ROLE_DIALOG), ALIGN_LEFT, label);
-	snprintf(shown, sizeof shown, "%s%s", tail_fit(text, focused ?
+	snprintf(shown, sizeof shown, "%s%s", field_tail(text, focused ?
 	    fw - 1 : fw), focused ? "_" : "");
 	draw_text(win, r->y + row, x, fw, theme_attr(focused ?
 	    ROLE_BUTTON_FOCUS : ROLE_FIELD), ALIGN_LEFT, shown);

@@ -71,13 +71,13 @@
 #include "ui/dialog.h"
 #include "ui/dialog_sign.h"
 #include "ui/draw.h"
+#include "ui/field.h"
 #include "ui/pointval.h"
 #include "ui/text.h"
 #include "ui/theme.h"
 
 #define SIGN_TEXT_COLS 60       /* inner width when the screen allows */
 #define SIGN_MAX_COLS 100       /* at most, for a long change */
-#define KEY_CTRL_U 21
 
 static bool
 utf8_cont(unsigned char c)
@@ -113,6 +113,7 @@ form_open(struct sign_flow *f, int index)
 	f->index = index;
 	f->error[0] = '\0';
 	f->reason[0] = '\0';
+	f->reason_skip = false;
 	f->meaning = index == 0 ? ESIG_PERFORMED : ESIG_APPROVED;
 	if (index == 0)
 		str_copy(f->user, f->operator_name, sizeof f->user);
@@ -627,6 +628,7 @@ field_erase(struct sign_flow *f, bool all)
 			f->reason[0] = '\0';
 		else
 			utf8_erase_last(f->reason);
+		f->reason_skip = false;
 		break;
 	default:
 		break;
@@ -636,30 +638,22 @@ field_erase(struct sign_flow *f, bool all)
 static enum sign_event
 form_key(struct sign_flow *f, int key)
 {
-	switch (key) {
-	case 27:                /* Esc */
+	enum field_key what = field_key_of(key);
+
+	switch (what) {
+	case FIELD_KEY_CANCEL:
 		return SIGN_EV_CANCEL;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case FIELD_KEY_ENTER:
 		return form_enter(f);
-	case '\t':
-	case KEY_DOWN:
-		field_move(f, 1, key == '\t');
+	case FIELD_KEY_NEXT:
+	case FIELD_KEY_PREV:
+		field_move(f, what == FIELD_KEY_NEXT ? 1 : -1,
+		    field_key_wraps(key));
 		return SIGN_EV_NONE;
-	case KEY_BTAB:
-	case KEY_UP:
-		field_move(f, -1, key == KEY_BTAB);
-		return SIGN_EV_NONE;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
+	case FIELD_KEY_ERASE:
+	case FIELD_KEY_CLEAR:
 		f->error[0] = '\0';
-		field_erase(f, false);
-		return SIGN_EV_NONE;
-	case KEY_CTRL_U:
-		f->error[0] = '\0';
-		field_erase(f, true);
+		field_erase(f, what == FIELD_KEY_CLEAR);
 		return SIGN_EV_NONE;
 	default:
 		break;
@@ -673,7 +667,7 @@ form_key(struct sign_flow *f, int key)
 		return SIGN_EV_NONE;
 	}
 	/* Printable bytes only (UTF-8 arrives a byte at a time). */
-	if (key < 0x20 || key == 127 || key > 0xff)
+	if (what != FIELD_KEY_TYPE)
 		return SIGN_EV_NONE;
 	f->error[0] = '\0';
 	if (f->focus == SIGN_USER)
@@ -681,7 +675,7 @@ form_key(struct sign_flow *f, int key)
 	else if (f->focus == SIGN_PASSWORD)
 		password_key(f, key);
 	else if (f->focus == SIGN_REASON)
-		text_key(f->reason, sizeof f->reason, key);
+		field_type(f->reason, sizeof f->reason, &f->reason_skip, key);
 	return SIGN_EV_NONE;
 }
 
@@ -703,18 +697,6 @@ sign_flow_key(struct sign_flow *f, int key)
 	default:
 		return SIGN_EV_NONE;
 	}
-}
-
-/* The end of s that fits in cols columns (a field shows its end). */
-static const char *
-tail_fit(const char *s, int cols)
-{
-	while (*s != '\0' && text_width(s) > cols) {
-		s++;
-		while (utf8_cont((unsigned char)*s))
-			s++;
-	}
-	return s;
 }
 
 static void
@@ -744,7 +726,7 @@ draw_field(WINDOW *win, const struct rect *r, int row, int lw,
 		return;
 	draw_text(win, r->y + row, r->x + 2, lw, theme_attr(focused ?
 	    ROLE_DIALOG_TITLE : ROLE_DIALOG), ALIGN_LEFT, label);
-	snprintf(shown, sizeof shown, "%s%s", tail_fit(text, focused ?
+	snprintf(shown, sizeof shown, "%s%s", field_tail(text, focused ?
 	    fw - 1 : fw), focused ? "_" : "");
 	draw_text(win, r->y + row, x, fw, theme_attr(focused ?
 	    ROLE_BUTTON_FOCUS : ROLE_FIELD), ALIGN_LEFT, shown);

@@ -62,6 +62,7 @@ struct sign_flow {
 	size_t password_len;
 	int meaning;            /* enum esig_meaning */
 	char reason[COMMAND_REASON_MAX];
+	bool reason_skip;       /* a character that did not fit (field.h) */
 	char error[256];        /* why Enter was refused, "" none */
 	/* SIGN_WAIT and SIGN_REFUSED */
 	char result[192];

@@ -55,7 +55,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "core/alarm_view.h"
@@ -63,6 +62,7 @@
 #include "core/util.h"
 #include "plant/alarm.h"
 #include "ui/draw.h"
+#include "ui/field.h"
 #include "ui/screen.h"
 #include "ui/text.h"
 #include "ui/theme.h"
@@ -126,23 +126,10 @@ struct shown {
 };
 
 static bool
-contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	if (n == 0)
-		return true;
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return true;
-	return false;
-}
-
-static bool
 row_matches(const struct alarm_row *r, const char *filter)
 {
-	return filter[0] == '\0' || contains_ci(r->key, filter) ||
-	    contains_ci(r->source, filter) || contains_ci(r->name, filter);
+	return filter[0] == '\0' || text_contains_ci(r->key, filter) ||
+	    text_contains_ci(r->source, filter) || text_contains_ci(r->name, filter);
 }
 
 static bool
@@ -559,32 +546,6 @@ alarms_draw(struct screen *s, WINDOW *win, const struct view *v)
 	shown_free(&sh);
 }
 
-/* Take a byte of the filter being typed (UTF-8 arrives a byte at a time). */
-static void
-edit_byte(struct alarms_screen *as, int key)
-{
-	size_t n = strlen(as->edit), need = 1;
-
-	if (key >= 0x80 && key < 0xc0) {        /* continuation */
-		if (as->edit_skip || n + 1 >= sizeof as->edit)
-			return;
-	} else {
-		as->edit_skip = false;
-		if (key >= 0xf0)
-			need = 4;
-		else if (key >= 0xe0)
-			need = 3;
-		else if (key >= 0xc0)
-			need = 2;
-		if (n + need >= sizeof as->edit) {
-			as->edit_skip = true;   /* the whole character, not half */
-			return;
-		}
-	}
-	as->edit[n] = (char)key;
-	as->edit[n + 1] = '\0';
-}
-
 /* The filter as applied: without blanks at either end. */
 static void
 filter_apply(struct alarms_screen *as)
@@ -603,31 +564,18 @@ filter_apply(struct alarms_screen *as)
 static bool
 edit_key(struct alarms_screen *as, int key)
 {
-	switch (key) {
-	case 27:
+	switch (field_key_of(key)) {
+	case FIELD_KEY_CANCEL:
 		as->editing = false;
 		return true;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case FIELD_KEY_ENTER:
 		filter_apply(as);
 		as->editing = false;
 		as->sel = as->top = 0;
 		as->sel_key[0] = '\0';
 		return true;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		utf8_erase_last(as->edit);
-		as->edit_skip = false;
-		return true;
-	case 21:                /* Ctrl-U */
-		as->edit[0] = '\0';
-		as->edit_skip = false;
-		return true;
 	default:
-		if (key >= 0x20 && key <= 0xff && key != 127)
-			edit_byte(as, key);
+		field_edit(as->edit, sizeof as->edit, &as->edit_skip, key);
 		return true;
 	}
 }

@@ -67,19 +67,6 @@ struct audit_screen {
 	int scroll, detail_page, detail_lines;
 };
 
-static bool
-contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	if (n == 0)
-		return true;
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return true;
-	return false;
-}
-
 /* The user ids of the signatures in a payload, "olga sam". */
 static void
 payload_signers(const char *payload, char *buf, size_t len)
@@ -114,19 +101,19 @@ row_matches(const struct audit_row *r, const char *filter)
 	for (w = strtok_r(words, " ", &save); w != NULL && ok;
 	    w = strtok_r(NULL, " ", &save)) {
 		if (strncasecmp(w, "kind:", 5) == 0)
-			ok = contains_ci(r->kind, w + 5);
+			ok = text_contains_ci(r->kind, w + 5);
 		else if (strncasecmp(w, "k:", 2) == 0)
-			ok = contains_ci(r->kind, w + 2);
+			ok = text_contains_ci(r->kind, w + 2);
 		else if (strncasecmp(w, "user:", 5) == 0)
-			ok = contains_ci(r->actor, w + 5) ||
-			    contains_ci(signers, w + 5);
+			ok = text_contains_ci(r->actor, w + 5) ||
+			    text_contains_ci(signers, w + 5);
 		else if (strncasecmp(w, "u:", 2) == 0)
-			ok = contains_ci(r->actor, w + 2) ||
-			    contains_ci(signers, w + 2);
+			ok = text_contains_ci(r->actor, w + 2) ||
+			    text_contains_ci(signers, w + 2);
 		else
-			ok = contains_ci(r->kind, w) ||
-			    contains_ci(r->actor, w) ||
-			    contains_ci(signers, w);
+			ok = text_contains_ci(r->kind, w) ||
+			    text_contains_ci(r->actor, w) ||
+			    text_contains_ci(signers, w);
 	}
 	return ok;
 }

@@ -75,6 +75,7 @@
 #include "ui/draw.h"
 #include "ui/pointval.h"
 #include "ui/screen.h"
+#include "ui/staterole.h"
 #include "ui/text.h"
 #include "ui/theme.h"
 
@@ -131,23 +132,6 @@ struct table {
 struct cells {
 	char text[COLS_MAX][256];
 };
-
-static enum theme_role
-state_role(enum batch_state s)
-{
-	switch (s) {
-	case BATCH_RUNNING:
-		return ROLE_GOOD;
-	case BATCH_HELD:
-		return ROLE_WARN;
-	case BATCH_STOPPING:
-		return ROLE_ALARM;
-	case BATCH_ABORTED:
-		return ROLE_BAD;
-	default:
-		return ROLE_NORMAL;
-	}
-}
 
 static const char *
 state_label(enum batch_state s)
@@ -382,7 +366,7 @@ draw_current(WINDOW *win, const struct rect *a, const struct view *v)
 	const struct batch_view *b = &v->snap->batch;
 	const struct batch_brief *c = &b->current;
 	const struct batch_progress *p = &b->progress;
-	attr_t role = theme_attr(state_role(c->state));
+	attr_t role = theme_attr(batch_state_role(c->state));
 	int x = a->x + 1, end = a->x + a->w - 1, w = end - x;
 	char t1[512], el[32], rem[32], held[32], when[64];
 	time_t secs = (time_t)(c->started_us / 1000000);
@@ -707,8 +691,8 @@ draw_recent(WINDOW *win, int y, int rows, const struct rect *a,
 		recent_cells(&c, v, r);
 		table_row(win, y + 1 + (int)i, a->x, &t, &c,
 		    theme_attr(r->state == BATCH_COMPLETE ? ROLE_NORMAL :
-		    state_role(r->state)), RC_STATE,
-		    theme_attr(state_role(r->state)) | A_BOLD);
+		    batch_state_role(r->state)), RC_STATE,
+		    theme_attr(batch_state_role(r->state)) | A_BOLD);
 	}
 }
 

@@ -78,7 +78,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "collect/driver.h"
 #include "core/i18n.h"
@@ -86,8 +85,10 @@
 #include "store/spool.h"
 #include "ui/devstate.h"
 #include "ui/draw.h"
+#include "ui/field.h"
 #include "ui/pointval.h"
 #include "ui/screen.h"
+#include "ui/text.h"
 #include "ui/theme.h"
 
 #define FILTER_MAX 64            /* bytes of the filter */
@@ -170,19 +171,6 @@ idset_put(struct idset *s, const char *id, bool on)
 	str_copy(s->id[s->n++], id, sizeof s->id[0]);
 }
 
-static bool
-contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	if (n == 0)
-		return true;
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return true;
-	return false;
-}
-
 /* A line's address: "127.0.0.1:502", "[::1]:502", "/dev/ttyUSB0". */
 static void
 line_address(char *buf, size_t len, const struct connector *c)
@@ -200,22 +188,22 @@ line_matches(const struct model *m, size_t k, const char *filter)
 	char address[MODEL_NAME_MAX + 16];
 
 	line_address(address, sizeof address, &m->connectors[k]);
-	return contains_ci(m->connectors[k].id, filter) ||
-	    contains_ci(address, filter);
+	return text_contains_ci(m->connectors[k].id, filter) ||
+	    text_contains_ci(address, filter);
 }
 
 static bool
 device_matches(const struct model *m, size_t d, const char *filter)
 {
-	return contains_ci(m->devices[d].id, filter) ||
-	    contains_ci(m->devices[d].name, filter);
+	return text_contains_ci(m->devices[d].id, filter) ||
+	    text_contains_ci(m->devices[d].name, filter);
 }
 
 static bool
 point_matches(const struct model *m, size_t p, const char *filter)
 {
-	return contains_ci(m->points[p].id, filter) ||
-	    contains_ci(m->points[p].name, filter);
+	return text_contains_ci(m->points[p].id, filter) ||
+	    text_contains_ci(m->points[p].name, filter);
 }
 
 /* The line of device d, or nconnectors when it has none. */
@@ -1157,32 +1145,6 @@ key_expand(struct devices_screen *ds)
 		move_by(ds, 1);
 }
 
-/* Take a byte of the filter being typed (UTF-8 arrives a byte at a time). */
-static void
-edit_byte(struct devices_screen *ds, int key)
-{
-	size_t n = strlen(ds->edit), need = 1;
-
-	if (key >= 0x80 && key < 0xc0) {        /* continuation */
-		if (ds->edit_skip || n + 1 >= sizeof ds->edit)
-			return;
-	} else {
-		ds->edit_skip = false;
-		if (key >= 0xf0)
-			need = 4;
-		else if (key >= 0xe0)
-			need = 3;
-		else if (key >= 0xc0)
-			need = 2;
-		if (n + need >= sizeof ds->edit) {
-			ds->edit_skip = true;   /* the whole character, not half */
-			return;
-		}
-	}
-	ds->edit[n] = (char)key;
-	ds->edit[n + 1] = '\0';
-}
-
 /* The filter as applied: without blanks at either end. */
 static void
 filter_set(struct devices_screen *ds, const char *text)
@@ -1203,29 +1165,16 @@ filter_set(struct devices_screen *ds, const char *text)
 static bool
 edit_key(struct devices_screen *ds, int key)
 {
-	switch (key) {
-	case 27:
+	switch (field_key_of(key)) {
+	case FIELD_KEY_CANCEL:
 		ds->editing = false;
 		return true;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case FIELD_KEY_ENTER:
 		ds->editing = false;
 		filter_set(ds, ds->edit);
 		return true;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		utf8_erase_last(ds->edit);
-		ds->edit_skip = false;
-		return true;
-	case 21:                /* Ctrl-U */
-		ds->edit[0] = '\0';
-		ds->edit_skip = false;
-		return true;
 	default:
-		if (key >= 0x20 && key <= 0xff && key != 127)
-			edit_byte(ds, key);
+		field_edit(ds->edit, sizeof ds->edit, &ds->edit_skip, key);
 		return true;
 	}
 }

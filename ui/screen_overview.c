@@ -58,6 +58,7 @@
 #include "ui/devstate.h"
 #include "ui/draw.h"
 #include "ui/screen.h"
+#include "ui/staterole.h"
 #include "ui/text.h"
 #include "ui/theme.h"
 
@@ -178,44 +179,12 @@ batch_state_label(enum batch_state s)
 	return _(batch_states[s]);
 }
 
-static enum theme_role
-batch_role(enum batch_state s)
-{
-	switch (s) {
-	case BATCH_RUNNING:
-		return ROLE_GOOD;
-	case BATCH_HELD:
-		return ROLE_WARN;
-	case BATCH_STOPPING:
-		return ROLE_ALARM;
-	case BATCH_ABORTED:
-		return ROLE_BAD;
-	default:
-		return ROLE_NORMAL;
-	}
-}
-
 static const char *
 link_label(enum link_state s)
 {
 	if ((size_t)s >= ARRAY_LEN(link_names))
 		return "?";
 	return _(link_names[s]);
-}
-
-static enum theme_role
-link_role(enum link_state s)
-{
-	switch (s) {
-	case LINK_UP:
-		return ROLE_GOOD;
-	case LINK_DEGRADED:
-		return ROLE_WARN;
-	case LINK_DOWN:
-		return ROLE_BAD;
-	default:
-		return ROLE_DIM;
-	}
 }
 
 /* --- the grid ------------------------------------------------------------ */
@@ -465,7 +434,7 @@ line_batch(struct plant_line *l, const struct view *v)
 	    (int)(b->progress.fraction * 100.0 + 0.5),
 	    b->current.recipe_name[0] != '\0' ? b->current.recipe_name :
 	    b->current.recipe_id, b->current.recipe_version);
-	l->role = batch_role(b->current.state);
+	l->role = batch_state_role(b->current.state);
 }
 
 static void
@@ -529,7 +498,7 @@ line_historian(struct plant_line *l, const struct view *v)
 	} else {
 		snprintf(l->text, sizeof l->text, "%s",
 		    link_label(s->historian));
-		l->role = link_role(s->historian);
+		l->role = link_state_role(s->historian);
 		if (s->historian == LINK_UP && h->drain_total > 0)
 			l->role = ROLE_WARN;
 	}
@@ -565,7 +534,7 @@ line_inference(struct plant_line *l, const struct view *v)
 		return;
 	}
 	snprintf(l->text, sizeof l->text, "%s", link_label(inf));
-	l->role = link_role(inf);
+	l->role = link_state_role(inf);
 	/* As the status bar: no round trips to speak of while it is down. */
 	if (s->infer.latency_n == 0 || inf == LINK_DOWN)
 		return;

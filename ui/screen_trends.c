@@ -43,6 +43,7 @@
 #include "ui/chart.h"
 #include "ui/draw.h"
 #include "ui/screen.h"
+#include "ui/staterole.h"
 #include "ui/text.h"
 #include "ui/theme.h"
 
@@ -547,21 +548,6 @@ items_draw(WINDOW *win, struct items *it, int y, int x, int w)
 	return x;
 }
 
-static enum theme_role
-link_role(enum link_state s)
-{
-	switch (s) {
-	case LINK_UP:
-		return ROLE_GOOD;
-	case LINK_DEGRADED:
-		return ROLE_WARN;
-	case LINK_DOWN:
-		return ROLE_BAD;
-	default:
-		return ROLE_DIM;
-	}
-}
-
 /* Indexed by enum link_state (as the status bar's). */
 static const char *
 link_name(enum link_state s)
@@ -586,7 +572,7 @@ link_items(struct items *it, const struct view *v)
 	char t1[160], t2[160], age[32];
 
 	snprintf(t1, sizeof t1, _("Link: %s"), link_name(v->snap->inference));
-	item_add(it, 9, link_role(v->snap->inference), t1, NULL);
+	item_add(it, 9, link_state_role(v->snap->inference), t1, NULL);
 	if (st->latency_n > 0) {
 		/* TRANSLATORS: round trip percentiles in milliseconds. */
 		snprintf(t1, sizeof t1, _("p50/p95/p99 %.1f/%.1f/%.1f ms"),

@@ -1,5 +1,6 @@
 /*
- * text.h: display-width helpers and value formatting for the console.
+ * text.h: display-width helpers, value formatting and the filters' match
+ * for the console.
  *
  * A terminal cell is not a byte and not a character: CJK characters take
  * two columns, combining marks none.  Every width the UI computes goes
@@ -47,6 +48,12 @@ int text_fit_ellipsis(char *dst, size_t dstsize, const char *src, int cols,
  * skip the spaces at the start of the next line themselves.
  */
 size_t text_wrap(const char *s, int cols);
+
+/*
+ * Whether needle occurs in hay, ASCII letters matching in either case (the
+ * filters of the lists); an empty needle occurs everywhere.
+ */
+bool text_contains_ci(const char *hay, const char *needle);
 
 /*
  * An age in microseconds for a table cell: "0.4 s", "12 s", "5 min",

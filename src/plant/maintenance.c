@@ -124,6 +124,19 @@ days_in_month(int y, int m)
 	return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
+int
+maint_time_from_civil(int y, int mo, int d, int h, int mi, int s,
+    int64_t *us)
+{
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || s < 0 || s > 59)
+		return -1;
+	*us = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + s;
+	*us *= MAINT_US_PER_S;
+	return 0;
+}
+
 struct civil {
 	int y, mo, d, h, mi, s;
 	long us;

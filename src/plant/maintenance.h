@@ -92,6 +92,15 @@ struct maint_banner {
 };
 
 const char *maint_phase_name(enum maint_phase p);
+
+/*
+ * A date and time of day in UTC as µs since the epoch (Howard Hinnant's
+ * days_from_civil: no time zone, no time_t): 0, or -1 when the fields are
+ * not one (a year before 1970, a month or day the calendar does not have,
+ * a time of day past 23:59:59).
+ */
+int maint_time_from_civil(int y, int mo, int d, int h, int mi, int s,
+    int64_t *us);
 const char *maint_source_name(enum maint_source s);
 
 /*

@@ -36,9 +36,7 @@ fi
 mkdir -p "$OUT" || tui_fail "cannot create $OUT"
 
 tui_config
-jq '.points |= map(if .id == "PT-303" then .alarms = {"h": 12, "hh": 30,
-        "delay_s": 1} else . end)' "$TUI_CFG/devices.json" >"$TUI_DIR/d.json" &&
-    mv "$TUI_DIR/d.json" "$TUI_CFG/devices.json" || tui_fail "cannot set the limit"
+tui_config_alarm_limit
 jq '.compliance = {"kdf": "interactive"}' "$TUI_CFG/app.json" >"$TUI_DIR/a.json" &&
     mv "$TUI_DIR/a.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
 tui_user olga operator olgapass1 "Olga Operator"

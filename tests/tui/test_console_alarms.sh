@@ -20,13 +20,10 @@ TUI_LINES=30
 . "$(dirname "$0")/tui_lib.sh"
 
 tui_config
-jq '.points |= map(if .id == "PT-303" then .alarms = {"h": 12, "hh": 30,
-        "delay_s": 1} else . end)' "$TUI_CFG/devices.json" >"$TUI_DIR/d.json" &&
-    mv "$TUI_DIR/d.json" "$TUI_CFG/devices.json" || tui_fail "cannot set the limit"
+tui_config_alarm_limit
 jq '.compliance = {"kdf": "interactive"}' "$TUI_CFG/app.json" >"$TUI_DIR/a.json" &&
     mv "$TUI_DIR/a.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_check_config
 tui_user olga operator olgapass1 "Olga Operator"
 
 tui_start_sim

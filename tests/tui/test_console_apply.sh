@@ -44,8 +44,7 @@ sed '$d' "$TUI_CFG/app.json" >"$TUI_DIR/app.json" &&
 }
 JSON
     mv "$TUI_DIR/app.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_check_config
 tui_user sam supervisor sampass12 "Sam Supervisor"
 tui_user quinn qa quinnpass1 "Quinn Quality"
 cp "$TUI_CFG/devices.json" "$TUI_DIR/devices.v1"

@@ -45,34 +45,12 @@ jq '.recipes |= (map(if .id == "racemate-sep" then .run_min = 0.1 |
     mv "$TUI_DIR/d.json" "$TUI_CFG/devices.json" || tui_fail "cannot set the recipes"
 jq '.compliance = {"kdf": "interactive"}' "$TUI_CFG/app.json" >"$TUI_DIR/a.json" &&
     mv "$TUI_DIR/a.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_check_config
 tui_user olga operator olgapass1 "Olga Operator"
 tui_user sam supervisor sampass12 "Sam Supervisor"
 tui_user quinn qa quinnpass1 "Quinn QA"
 tui_pass "users olga (operator), sam (supervisor), quinn (QA) added"
 
-# status --json into $TUI_DIR/st.json; st JQ: the expression's value.
-status() {
-    "$JOPE" status -c "$TUI_CFG" --state-dir "$TUI_STATE" --json \
-        >"$TUI_DIR/st.json" 2>"$TUI_DIR/st.err" ||
-        tui_fail "jope-smb status fails: $(cat "$TUI_DIR/st.err")"
-}
-st() {
-    status
-    jq -r "$1" "$TUI_DIR/st.json"
-}
-# wait_status TENTHS JQ: until status says JQ is true.
-wait_status() {
-    n=$1
-    while [ "$n" -gt 0 ]; do
-        status
-        jq -e "$2" "$TUI_DIR/st.json" >/dev/null 2>&1 && return 0
-        sleep 0.5
-        n=$((n - 5))
-    done
-    return 1
-}
 # sign_expect TEXT...: the open signature dialog shows every TEXT.
 sign_expect() {
     screen=$(tui_capture)
@@ -92,8 +70,8 @@ tui_keybar | grep -qF "F4 Batch" || tui_fail "the key bar offers no 'F4 Batch': 
 # --- the batch screen, no batch -----------------------------------------
 tui_keys F4
 tui_wait_text 30 "No batch running" || tui_fail "F4 shows no batch screen"
-wait_status 100 '.batch.next_id != ""' || tui_fail "status proposes no batch id"
-id1=$(st .batch.next_id)
+tui_wait_status 100 '.batch.next_id != ""' || tui_fail "status proposes no batch id"
+id1=$(tui_status_value .batch.next_id)
 tui_wait_text 50 "Next batch: $id1" || tui_fail "the screen does not propose $id1"
 tui_capture | grep -qF "Racemate separation v3 (racemate-sep)" ||
     tui_fail "the screen does not name the recipe a start runs"
@@ -126,12 +104,12 @@ tui_wait_text 30 "Electronic signature" || tui_fail "Enter on the recipe opens n
 sign_expect "start a batch" "$id1" "Racemate separation v3"
 tui_check_width 80 || tui_fail "the signature dialog is wider than 80 columns"
 tui_sign olga olgapass1 "campaign 7"
-wait_status 100 ".batch.current.id == \"$id1\" and .batch.current.state == \"running\"" ||
+tui_wait_status 100 ".batch.current.id == \"$id1\" and .batch.current.state == \"running\"" ||
     tui_fail "status shows no running $id1: $(jq -c .batch "$TUI_DIR/st.json")"
 tui_wait_text 50 "Batch $id1: Racemate separation v3" || tui_fail "the screen shows no $id1"
 tui_wait_text 30 "running" || tui_fail "the screen does not say running"
 tui_wait_text 50 "Elapsed" || tui_fail "the screen shows no progress"
-wait_status 150 '.batch.current.samples > 0' ||
+tui_wait_status 150 '.batch.current.samples > 0' ||
     tui_fail "no samples counted for $id1: $(jq -c .batch.current "$TUI_DIR/st.json")"
 # The batch's samples: `batch report --csv -` (a header, then a row a
 # sample of the batch), else the spool itself.
@@ -147,7 +125,7 @@ elif command -v sqlite3 >/dev/null 2>&1; then
         tui_fail "cannot read the spool: $n"
     how="the spool"
 else
-    n=$(st .batch.current.samples)
+    n=$(tui_status_value .batch.current.samples)
     how="status"
 fi
 [ "$n" -gt 0 ] || tui_fail "no sample is tagged $id1 ($how)"
@@ -166,14 +144,14 @@ tui_keys h
 tui_wait_text 30 "Electronic signature" || tui_fail "h opens no signature dialog"
 sign_expect "hold a batch" "$id1" "held"
 tui_sign olga olgapass1 "column check"
-wait_status 100 '.batch.current.state == "held"' || tui_fail "the batch is not held"
+tui_wait_status 100 '.batch.current.state == "held"' || tui_fail "the batch is not held"
 tui_wait_text 50 "paused" || tui_fail "the screen does not show the held run"
 tui_wait_bar 70 "F9/u Resume" || tui_fail "no 'F9/u Resume' while held: $(tui_keybar)"
 tui_keys u
 tui_wait_text 30 "Electronic signature" || tui_fail "u opens no signature dialog"
 sign_expect "resume a batch" "$id1"
 tui_sign olga olgapass1 "column fine"
-wait_status 100 '.batch.current.state == "running"' || tui_fail "the batch is not running again"
+tui_wait_status 100 '.batch.current.state == "running"' || tui_fail "the batch is not running again"
 tui_wait_bar 70 "F9/h Hold" || tui_fail "no 'F9/h Hold' after resume: $(tui_keybar)"
 tui_pass "h and u: held, then running again"
 
@@ -186,9 +164,9 @@ sign_expect "stop a batch" "$id1" "finishes"
 tui_keys Escape
 sleep 0.5
 tui_capture | grep -qF "Electronic signature" && tui_fail "Esc does not close the stop dialog"
-[ "$(st .batch.current.state)" = running ] ||
+[ "$(tui_status_value .batch.current.state)" = running ] ||
     tui_fail "$id1 is not running after a cancelled stop: $(jq -c .batch "$TUI_DIR/st.json")"
-wait_status 100 '.batch.current.progress.run_remaining_s >= 5' ||
+tui_wait_status 100 '.batch.current.progress.run_remaining_s >= 5' ||
     tui_fail "no run begins: $(jq -c .batch.current "$TUI_DIR/st.json")"
 tui_keys t
 tui_wait_text 30 "Electronic signature" || tui_fail "t opens no signature dialog"
@@ -196,7 +174,7 @@ sign_expect "stop a batch" "$id1" "finishes"
 tui_sign olga olgapass1 "campaign done"
 tui_wait_text 50 "Stopping: completes at the end of run" ||
     tui_fail "the screen does not say the batch is stopping"
-wait_status 120 ".batch.current == null and .batch.recent[0].id == \"$id1\" and
+tui_wait_status 120 ".batch.current == null and .batch.recent[0].id == \"$id1\" and
     .batch.recent[0].state == \"complete\"" ||
     tui_fail "$id1 is not complete 12 s after the stop: $(jq -c .batch "$TUI_DIR/st.json")"
 tui_wait_text 30 "No batch running" || tui_fail "the screen still shows a batch"
@@ -205,15 +183,15 @@ tui_capture | grep -F "$id1" | grep -qF "complete" ||
 tui_pass "F11: the stop dialog; t: stopping, then $id1 complete within the run, listed as such"
 
 # --- a second batch, aborted with 4 eyes --------------------------------
-wait_status 50 ".batch.next_id != \"\" and .batch.next_id != \"$id1\"" ||
+tui_wait_status 50 ".batch.next_id != \"\" and .batch.next_id != \"$id1\"" ||
     tui_fail "no new batch id proposed"
-id2=$(st .batch.next_id)
+id2=$(tui_status_value .batch.next_id)
 tui_keys F8
 tui_wait_text 30 "which recipe?" || tui_fail "F8 shows no recipe list"
 tui_keys Enter
 tui_wait_text 30 "Electronic signature" || tui_fail "no signature dialog for $id2"
 tui_sign olga olgapass1 "campaign 8"
-wait_status 100 ".batch.current.id == \"$id2\" and .batch.current.state == \"running\"" ||
+tui_wait_status 100 ".batch.current.id == \"$id2\" and .batch.current.state == \"running\"" ||
     tui_fail "$id2 is not running"
 # F12 asks for the same 4-eyes signatures as x; Esc there aborts nothing.
 tui_keys F12
@@ -222,7 +200,7 @@ sign_expect "abort a batch" "$id2" "at once"
 tui_keys Escape
 sleep 0.5
 tui_capture | grep -qF "First signature" && tui_fail "Esc does not close the abort dialog"
-[ "$(st .batch.current.state)" = running ] ||
+[ "$(tui_status_value .batch.current.state)" = running ] ||
     tui_fail "$id2 is not running after a cancelled abort: $(jq -c .batch "$TUI_DIR/st.json")"
 tui_keys x
 tui_wait_text 30 "First signature (4-eyes)" || tui_fail "x opens no 4-eyes dialog"
@@ -233,14 +211,14 @@ tui_sign sam wrongpassword "confirmed"
 tui_wait_text 100 "wrong password" || tui_fail "a wrong password shows no reason"
 tui_keys Escape
 sleep 1
-[ "$(st .batch.current.state)" = running ] ||
+[ "$(tui_status_value .batch.current.state)" = running ] ||
     tui_fail "$id2 is not running after a refused abort: $(jq -c .batch "$TUI_DIR/st.json")"
 tui_keys x
 tui_wait_text 30 "First signature (4-eyes)" || tui_fail "x opens no 4-eyes dialog again"
 tui_sign olga olgapass1 "column leak"
 tui_wait_text 30 "Second signature (4-eyes)" || tui_fail "no second signature for the abort"
 tui_sign sam sampass12 "confirmed"
-wait_status 100 ".batch.current == null and .batch.recent[0].id == \"$id2\" and
+tui_wait_status 100 ".batch.current == null and .batch.recent[0].id == \"$id2\" and
     .batch.recent[0].state == \"aborted\"" ||
     tui_fail "$id2 is not aborted: $(jq -c .batch "$TUI_DIR/st.json")"
 tui_wait_text 30 "No batch running" || tui_fail "the screen still shows $id2"
@@ -269,10 +247,10 @@ tui_wait_text 30 "Second signature (4-eyes)" || tui_fail "no second signature fo
 tui_sign quinn quinnpass1 "approved"
 tui_wait_text 100 "MAINTENANCE until" || tui_fail "no maintenance banner"
 # The banner is cut at 80 columns: its reason is checked in status.
-wait_status 50 '.maintenance.phase == "active" and
+tui_wait_status 50 '.maintenance.phase == "active" and
     .maintenance.window.reason == "pump seal exchange"' ||
     tui_fail "status has no window: $(jq -c .maintenance "$TUI_DIR/st.json")"
-wait_status 50 '.batch.start_refused != null' ||
+tui_wait_status 50 '.batch.start_refused != null' ||
     tui_fail "status does not refuse a start: $(jq -c .batch "$TUI_DIR/st.json")"
 refusal=$(jq -r .batch.start_refused "$TUI_DIR/st.json")
 tui_wait_text 30 "$(printf '%s' "$refusal" | cut -c1-40)" ||
@@ -282,7 +260,7 @@ tui_keys s
 tui_wait_bar 30 "refused" || tui_fail "s in maintenance says nothing: $(tui_keybar)"
 tui_capture | grep -qF "Electronic signature" && tui_fail "s in maintenance opened a dialog"
 sleep 1
-[ "$(st '.batch.current')" = null ] || tui_fail "a batch started in maintenance"
+[ "$(tui_status_value '.batch.current')" = null ] || tui_fail "a batch started in maintenance"
 tui_check_width 80 || tui_fail "the screen in maintenance is wider than 80 columns"
 tui_pass "m: a window from now signed by sam and quinn; banner shown, a start refused"
 

@@ -28,21 +28,6 @@ jq '.compliance = {"kdf": "interactive"}' "$TUI_CFG/app.json" >"$TUI_DIR/a.json"
     mv "$TUI_DIR/a.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
 tui_user olga operator olgapass1 "Olga Operator"
 
-status() {
-    "$JOPE" status -c "$TUI_CFG" --state-dir "$TUI_STATE" --json \
-        >"$TUI_DIR/st.json" 2>"$TUI_DIR/st.err" ||
-        tui_fail "jope-smb status fails: $(cat "$TUI_DIR/st.err")"
-}
-wait_status() {
-    n=$1
-    while [ "$n" -gt 0 ]; do
-        status
-        jq -e "$2" "$TUI_DIR/st.json" >/dev/null 2>&1 && return 0
-        sleep 0.5
-        n=$((n - 5))
-    done
-    return 1
-}
 spool() { sqlite3 -readonly "$TUI_STATE/spool.db" "$1"; }
 console_pid() { sed -n 's/^console pid \([0-9]*\).*/\1/p' "$TUI_STATE/engine.lock"; }
 
@@ -53,7 +38,7 @@ tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "no device table within 10 s"
 tui_keys F4
 tui_wait_text 30 "No batch running" || tui_fail "F4 shows no batch screen"
-wait_status 100 '.batch.next_id != ""' || tui_fail "status proposes no batch id"
+tui_wait_status 100 '.batch.next_id != ""' || tui_fail "status proposes no batch id"
 id=$(jq -r .batch.next_id "$TUI_DIR/st.json")
 
 # --- a wrong password starts nothing -------------------------------------
@@ -65,7 +50,7 @@ tui_keys Escape
 sleep 1
 [ "$(spool "SELECT count(*) FROM batches")" = 0 ] ||
     tui_fail "a refused start left a batch record"
-status
+tui_status
 jq -e '.batch.current == null' "$TUI_DIR/st.json" >/dev/null ||
     tui_fail "a refused start started a batch: $(jq -c .batch.current "$TUI_DIR/st.json")"
 tui_pass "a start signed with a wrong password is refused; nothing started"
@@ -75,10 +60,10 @@ tui_wait_text 30 "No batch running" || tui_fail "the dialog did not close"
 tui_keys s
 tui_wait_text 30 "Electronic signature" || tui_fail "s opens no signature dialog"
 tui_sign olga olgapass1 "campaign 9"
-wait_status 100 ".batch.current.id == \"$id\" and .batch.current.samples > 0" ||
+tui_wait_status 100 ".batch.current.id == \"$id\" and .batch.current.samples > 0" ||
     tui_fail "$id is not running with samples: $(jq -c .batch "$TUI_DIR/st.json")"
 sleep 7         # past the first 6 s run
-status
+tui_status
 run1=$(jq -r .batch.current.progress.run "$TUI_DIR/st.json")
 pid=$(console_pid)
 [ -n "$pid" ] || tui_fail "no console pid in engine.lock"
@@ -97,7 +82,7 @@ tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=
 tui_wait_text 100 "Jope.SMB" || tui_fail "no console within 10 s"
 tui_keys F3     # it opens on the Overview (F2)
 tui_wait_text 100 "Device / point" || tui_fail "the console did not come back"
-wait_status 100 ".batch.current.id == \"$id\" and .batch.current.state == \"running\"" ||
+tui_wait_status 100 ".batch.current.id == \"$id\" and .batch.current.state == \"running\"" ||
     tui_fail "the batch was not taken up: $(jq -c .batch "$TUI_DIR/st.json")"
 run2=$(jq -r .batch.current.progress.run "$TUI_DIR/st.json")
 [ "$run2" -ge "$run1" ] || tui_fail "the run went back: $run1 -> $run2"
@@ -116,7 +101,7 @@ tui_wait_text 30 "Batch $id" || tui_fail "the batch screen does not show $id"
 tui_keys t
 tui_wait_text 30 "Electronic signature" || tui_fail "t opens no signature dialog"
 tui_sign olga olgapass1 "campaign 9 done"
-wait_status 200 ".batch.current == null and .batch.recent[0].id == \"$id\" and
+tui_wait_status 200 ".batch.current == null and .batch.recent[0].id == \"$id\" and
     .batch.recent[0].state == \"complete\"" ||
     tui_fail "$id did not complete: $(jq -c .batch "$TUI_DIR/st.json")"
 [ "$(spool "SELECT state FROM batches WHERE batch_id = '$id'")" = complete ] ||

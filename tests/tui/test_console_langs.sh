@@ -24,11 +24,8 @@ TUI_LINES=24
 . "$(dirname "$0")/tui_lib.sh"
 
 tui_config
-jq '.points |= map(if .id == "PT-303" then .alarms = {"h": 12, "hh": 30,
-        "delay_s": 1} else . end)' "$TUI_CFG/devices.json" >"$TUI_DIR/d.json" &&
-    mv "$TUI_DIR/d.json" "$TUI_CFG/devices.json" || tui_fail "cannot set the limit"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_config_alarm_limit
+tui_check_config
 
 has_locale() {
     locale -a 2>/dev/null | grep -qiE "^$1\.utf-?8\$"

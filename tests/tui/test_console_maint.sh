@@ -21,8 +21,7 @@ jq --arg s "$(iso $((now + 3600)))" --arg e "$(iso $((now + 7200)))" \
     '.maintenance = [{"start": $s, "end": $e, "reason": "column repacking"}]' \
     "$TUI_CFG/app.json" >"$TUI_DIR/a.json" && mv "$TUI_DIR/a.json" "$TUI_CFG/app.json" ||
     tui_fail "cannot write app.json"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_check_config
 
 tui_start_sim
 tui_start_console LANG=C.UTF-8 LC_ALL=C.UTF-8 LANGUAGE=

@@ -39,8 +39,7 @@ sed '$d' "$TUI_CFG/app.json" >"$TUI_DIR/app.json" &&
 }
 JSON
     mv "$TUI_DIR/app.json" "$TUI_CFG/app.json" || tui_fail "cannot write app.json"
-"$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
-    tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+tui_check_config
 tui_user olga operator olgapass1 "Olga Operator"
 tui_user sam supervisor sampass12 "Sam Supervisor"
 tui_pass "users olga (operator) and sam (supervisor) added"

@@ -314,3 +314,51 @@ tui_sign() {
     tui_keys -l "$3"
     tui_keys Enter
 }
+
+# The demo's PT-303 with an H limit of 12 bar and HH 30 (1 s delay): the
+# simulated pressure raises an alarm, so the alarm list has a row.
+tui_config_alarm_limit() {
+    jq '.points |= map(if .id == "PT-303" then .alarms = {"h": 12, "hh": 30,
+        "delay_s": 1} else . end)' "$TUI_CFG/devices.json" >"$TUI_DIR/d.json" &&
+        mv "$TUI_DIR/d.json" "$TUI_CFG/devices.json" || tui_fail "cannot set the limit"
+}
+
+# The test's configuration passes check-config, or the test fails.
+tui_check_config() {
+    "$JOPE" check-config -c "$TUI_CFG" >"$TUI_DIR/check.out" 2>&1 ||
+        tui_fail "the test's config is invalid: $(cat "$TUI_DIR/check.out")"
+}
+
+# tui_status: status --json into $TUI_DIR/st.json; fails the test when it
+# exits non-zero or, with TUI_STATUS_ANY_EXIT=1, only when it writes no
+# JSON at all.
+tui_status() {
+    if [ "${TUI_STATUS_ANY_EXIT:-0}" = 1 ]; then
+        "$JOPE" status -c "$TUI_CFG" --state-dir "$TUI_STATE" --json \
+            >"$TUI_DIR/st.json" 2>"$TUI_DIR/st.err"
+        [ -s "$TUI_DIR/st.json" ] ||
+            tui_fail "jope-smb status fails: $(cat "$TUI_DIR/st.err")"
+    else
+        "$JOPE" status -c "$TUI_CFG" --state-dir "$TUI_STATE" --json \
+            >"$TUI_DIR/st.json" 2>"$TUI_DIR/st.err" ||
+            tui_fail "jope-smb status fails: $(cat "$TUI_DIR/st.err")"
+    fi
+}
+
+# tui_status_value JQ: the value of JQ (jq -r) in a fresh status.
+tui_status_value() {
+    tui_status
+    jq -r "$1" "$TUI_DIR/st.json"
+}
+
+# tui_wait_status TENTHS JQ: until status says JQ is true.
+tui_wait_status() {
+    n=$1
+    while [ "$n" -gt 0 ]; do
+        tui_status
+        jq -e "$2" "$TUI_DIR/st.json" >/dev/null 2>&1 && return 0
+        sleep 0.5
+        n=$((n - 5))
+    done
+    return 1
+}

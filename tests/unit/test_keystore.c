@@ -49,36 +49,10 @@
 #define PW2		"battery staple"
 #define KDF		KS_KDF_INTERACTIVE
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/jope-keystore-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/keystore.json", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_setup(state, "jope-keystore", "keystore.json");
 }
 
 static struct keystore *
@@ -259,7 +233,7 @@ make_alice(const char *path)
 static void
 test_missing_is_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	struct stat st;
 
@@ -280,7 +254,7 @@ test_missing_is_empty(void **state)
 static void
 test_add_reopen_unlock(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	const struct ks_user *u;
 	struct ks_secret *sk = NULL;
@@ -326,7 +300,7 @@ test_add_reopen_unlock(void **state)
 static void
 test_wrong_password_persists(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks;
 
 	make_alice(f->path);
@@ -353,7 +327,7 @@ test_wrong_password_persists(void **state)
 static void
 test_lockout(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks;
 	struct ks_secret *sk = NULL;
 	const struct ks_user *u;
@@ -399,7 +373,7 @@ test_lockout(void **state)
 static void
 test_expired_lock_starts_new_count(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks;
 	const struct ks_user *u;
 
@@ -420,7 +394,7 @@ test_expired_lock_starts_new_count(void **state)
 static void
 test_success_resets_counter(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks;
 	const struct ks_user *u;
 
@@ -445,7 +419,7 @@ test_success_resets_counter(void **state)
 static void
 test_disable_keeps_key_and_id(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	const struct ks_user *u;
 	unsigned char pk[32];
@@ -493,7 +467,7 @@ test_disable_keeps_key_and_id(void **state)
 static void
 test_set_role(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	char err[256];
 
@@ -514,7 +488,7 @@ test_set_role(void **state)
 static void
 test_duplicate_name_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	char err[256] = "";
 	int64_t id = 0;
@@ -533,7 +507,7 @@ test_duplicate_name_refused(void **state)
 static void
 test_bad_names_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const char *const bad[] = {
 		"", "Alice", "a b", "a/b", "a:b", "ä", "alice\n",
 		"abcdefghijklmnopqrstuvwxyz0123456",	/* 33 */
@@ -574,7 +548,7 @@ test_bad_names_refused(void **state)
 static void
 test_short_password_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	char err[256] = "";
 
@@ -599,7 +573,7 @@ test_short_password_refused(void **state)
 static void
 test_set_password(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	struct ks_secret *sk = NULL, *bob_sk = NULL;
 	unsigned char pk[32];
@@ -647,7 +621,7 @@ test_set_password(void **state)
 static void
 test_save_mode_0600_umask0(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	mode_t old = umask(0);
 	struct keystore *ks = open_ok(f->path);
 	struct stat st;
@@ -674,7 +648,7 @@ test_save_mode_0600_umask0(void **state)
 static void
 test_loose_mode_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const mode_t modes[] = { 0644, 0640, 0604, 0620, 0602, 0610 };
 	struct keystore *ks;
 	char want[16];
@@ -701,7 +675,7 @@ test_loose_mode_refused(void **state)
 static void
 test_not_json_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const char *const texts[] = {
 		"", "garbage", "[]", "{}", "\"keystore\"",
 		"{\"format\": \"other\", \"version\": 1, \"next_id\": 1, "
@@ -729,7 +703,7 @@ test_not_json_refused(void **state)
 static void
 test_truncated_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	char *full;
 	size_t n;
 
@@ -746,7 +720,7 @@ test_truncated_refused(void **state)
 static void
 test_wrong_version_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	json_t *root;
 	const char *msg;
 
@@ -767,7 +741,7 @@ test_wrong_version_refused(void **state)
 static void
 test_bad_fields_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const struct {
 		const char *obj;	/* NULL: the user; else its member */
 		const char *key;
@@ -825,7 +799,7 @@ test_bad_fields_refused(void **state)
 static void
 test_bad_hex_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const char *const keys[] = { "salt", "nonce", "ciphertext" };
 
 	make_alice(f->path);
@@ -874,7 +848,7 @@ test_bad_hex_refused(void **state)
 static void
 test_duplicates_in_file_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	json_t *root, *u;
 
@@ -922,7 +896,7 @@ flip_bit(const char *path, size_t i, const char *obj, const char *key,
 static void
 test_tampered_key_never_unlocks(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const struct {
 		const char *obj, *key;
 		size_t bit;
@@ -967,7 +941,7 @@ test_tampered_key_never_unlocks(void **state)
 static void
 test_moved_key_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *ks = open_ok(f->path);
 	json_t *root, *a, *b;
 
@@ -1014,7 +988,7 @@ test_moved_key_fails(void **state)
 static void
 test_other_writer_detected(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct keystore *a, *b;
 	char err[512] = "";
 
@@ -1066,49 +1040,49 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_missing_is_empty,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_add_reopen_unlock,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_password_persists,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_lockout, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_expired_lock_starts_new_count, setup, teardown),
+		    test_expired_lock_starts_new_count, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_success_resets_counter,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_disable_keeps_key_and_id,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_role, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_set_role, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_name_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_short_password_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_set_password,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_save_mode_0600_umask0,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_loose_mode_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_json_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_version_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_fields_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_hex_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_duplicates_in_file_refused, setup, teardown),
+		    test_duplicates_in_file_refused, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_tampered_key_never_unlocks, setup, teardown),
+		    test_tampered_key_never_unlocks, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_moved_key_fails,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_other_writer_detected,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test(test_role_names),
 	};
 

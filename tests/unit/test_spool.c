@@ -43,6 +43,7 @@
 
 #include "core/util.h"
 #include "store/spool.h"
+#include "tests/unit/spool_fixture.h"
 #include "tests/unit/tmpdir.h"
 
 #define TS0		INT64_C(1763701268123456)	/* 2025-11-21T05:01:08.123456Z */
@@ -51,75 +52,10 @@
 #define PUTS_PER_THREAD	40
 #define SAMPLES_PER_PUT	5
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/jope-spool-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/spool.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct spool *
-open_ok(const char *path)
-{
-	struct spool *sp = NULL;
-	char err[512] = "";
-
-	if (spool_open(path, &sp, err, sizeof err) != 0)
-		fail_msg("spool_open(%s): %s", path, err);
-	assert_non_null(sp);
-	return sp;
-}
-
-/* One integer (or text, when text is not NULL) from a plain connection. */
-static int64_t
-raw_query(const char *path, const char *sql, char *text, size_t textlen)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		if (text != NULL) {
-			const unsigned char *t = sqlite3_column_text(st, 0);
-
-			snprintf(text, textlen, "%s",
-			    t != NULL ? (const char *)t : "(null)");
-		}
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tmpdir_fixture_setup(state, "jope-spool", "spool.db");
 }
 
 static void
@@ -514,7 +450,7 @@ collect_cb(void *ctx, const struct spool_sample *s)
 static void
 test_put_and_read_back(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample in[] = {
 		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-2025-0042",
@@ -579,7 +515,7 @@ test_put_and_read_back(void **state)
 static void
 test_nan_and_infinity(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample in[] = {
 		{ "a", NAN, QUALITY_BAD, 1, NULL, NULL },
@@ -600,7 +536,7 @@ test_nan_and_infinity(void **state)
 static void
 test_order_and_filter(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	/* Out of order, with ties: ts then insertion order. */
 	const struct spool_sample in[] = {
@@ -646,7 +582,7 @@ test_order_and_filter(void **state)
 static void
 test_counts(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	/*
 	 * In collection order, as the engine spools them: the first record
@@ -702,7 +638,7 @@ test_counts(void **state)
 static void
 test_state(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	int64_t ts = -1;
 	long pid = -1;
@@ -739,7 +675,7 @@ test_state(void **state)
 static void
 test_failed_put_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct spool_sample s[5];
 	const struct spool_error good = { "dev", "p", 1, 2, "d", TS0 };
@@ -790,7 +726,7 @@ reenter_cb(void *ctx, const struct spool_sample *s)
 static void
 test_callback_reentry(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 
@@ -805,7 +741,7 @@ test_callback_reentry(void **state)
 static void
 test_reopen_keeps_everything(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
 		{ "p", 1.5, QUALITY_GOOD, TS0, "B-7", NULL },
@@ -842,7 +778,7 @@ test_reopen_keeps_everything(void **state)
 static void
 test_spectrum_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const double px[4] = { 1.5, -2.25, 1e6, 0.0 };
 	char hex[128];
@@ -866,7 +802,7 @@ test_spectrum_roundtrip(void **state)
 static void
 test_migrates_from_v1(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp;
 	const double px[1] = { 7.0 };
 
@@ -891,7 +827,7 @@ test_migrates_from_v1(void **state)
 static void
 test_migrates_from_v2(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp;
 	struct spool_upload up;
 	struct recs rc = { 0 };
@@ -971,7 +907,7 @@ test_migrates_from_v2(void **state)
 static void
 test_second_reader(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *writer = open_ok(f->path);
 	struct spool *reader;
 	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
@@ -1043,7 +979,7 @@ kill_cb(void *ctx, const struct spool_sample *s)
 static void
 test_kill9_keeps_acknowledged(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp;
 	struct kill_check k = { 1, 0 };
 	int64_t acked = 0, n, stored;
@@ -1153,7 +1089,7 @@ seen_cb(void *ctx, const struct spool_sample *s)
 static void
 test_threads(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct worker w[NTHREADS];
 	static struct seen sn;
@@ -1194,7 +1130,7 @@ assert_open_fails(const char *path, const char *needle)
 static void
 test_not_a_spool(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	static const char text[] = "point,value\nFT-101,12.5\n";
 	unsigned char noise[8192];
 
@@ -1216,7 +1152,7 @@ test_not_a_spool(void **state)
 static void
 test_damaged_spool(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 	unsigned char junk[3000];
@@ -1237,7 +1173,7 @@ test_damaged_spool(void **state)
 static void
 test_foreign_database(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	char mode[32];
 
 	raw_exec(f->path, "CREATE TABLE recipes (name TEXT)");
@@ -1252,7 +1188,7 @@ test_foreign_database(void **state)
 static void
 test_newer_schema_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 
 	spool_close(open_ok(f->path));
 	raw_exec(f->path, "PRAGMA user_version = 99");
@@ -1264,7 +1200,7 @@ test_newer_schema_refused(void **state)
 static void
 test_journal_mode_wal(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	char mode[32];
 
@@ -1289,7 +1225,7 @@ assert_mode(const char *path, unsigned mode)
 static void
 test_file_mode_and_directory(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	const struct spool_sample s = { "p", 1, QUALITY_GOOD, TS0, NULL, NULL };
 	char dir[192], path[256], wal[272];
 	struct spool *sp;
@@ -1365,7 +1301,7 @@ assert_seqs(const char *path, const char *table, const char *want)
 static void
 test_upload_marks_what_waits(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct spool_upload up, up2, none;
 	struct recs rc = { 0 };
@@ -1423,7 +1359,7 @@ test_upload_marks_what_waits(void **state)
 static void
 test_upload_disjoint_and_abort(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct spool_upload a, b, c, d, none;
 	struct recs rc = { 0 };
@@ -1466,7 +1402,7 @@ test_upload_disjoint_and_abort(void **state)
 static void
 test_upload_reset_after_crash(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct spool_upload up, again;
 
@@ -1491,7 +1427,7 @@ test_upload_reset_after_crash(void **state)
 static void
 test_seq_never_reused(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_error e = { "dev", NULL, 1, 0, NULL, TS0 };
 	struct spool_upload up;
@@ -1526,7 +1462,7 @@ test_seq_never_reused(void **state)
 static void
 test_upload_each_records(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
 		{ "FT-101.flow", 12.375, QUALITY_GOOD, TS0, "B-1", NULL },
@@ -1599,7 +1535,7 @@ test_upload_each_records(void **state)
 static void
 test_purge_older(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_error e[] = {
 		{ "d", NULL, 1, 0, NULL, TS0 - 5 },
@@ -1684,7 +1620,7 @@ backlog_cb(void *ctx, const char *point_id, int64_t rows, int64_t oldest_us,
 static void
 test_backlog_by_point(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
 		{ "p2", 1, QUALITY_GOOD, 5, NULL, NULL },
@@ -1720,7 +1656,7 @@ test_backlog_by_point(void **state)
 static void
 test_spool_id(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path), *other;
 	char id[64], other_path[192], stored[64];
 
@@ -1751,7 +1687,7 @@ test_spool_id(void **state)
 static void
 test_full_drops_oldest(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_options o = { 1, 256 * 1024 };
 	enum { NB = 400, BATCH = 100 };
@@ -1825,7 +1761,7 @@ test_full_drops_oldest(void **state)
 static void
 test_options_max_bytes(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_options small = { 1, 64 * 1024 };
 	const struct spool_options unlimited = { 1, 0 };
@@ -1868,7 +1804,7 @@ test_options_max_bytes(void **state)
 static void
 test_options_sync(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	const struct spool_options normal = { 0, 0 }, full = { 1, 0 };
 	struct spool *sp;
 	int syncs;
@@ -2084,7 +2020,7 @@ gc_check_exact(struct gc_worker *w, int n, const struct gc_seen *sn)
 static void
 test_group_commit(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct gc_worker w[GC_THREADS];
 	static struct gc_seen sn;
 	struct spool *sp;
@@ -2120,7 +2056,7 @@ test_group_commit(void **state)
 static void
 test_group_commit_bad_caller(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct gc_worker w[GC_THREADS];
 	static struct gc_seen sn;
 	struct spool *sp;
@@ -2146,7 +2082,7 @@ test_group_commit_bad_caller(void **state)
 static void
 test_full_with_threads(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	const struct spool_options o = { 1, 256 * 1024 };
 	struct gc_worker w[4];
 	static struct gc_seen sn;
@@ -2192,7 +2128,7 @@ test_full_with_threads(void **state)
 static void
 test_purge_while_putting(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	enum { NOLD = 30000 };
 	struct spool_sample *old = calloc(NOLD, sizeof *old);
 	struct gc_worker w[4];
@@ -2223,71 +2159,71 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_put_and_read_back,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_nan_and_infinity,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_order_and_filter,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_counts, setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_state, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_failed_put_changes_nothing,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_callback_reentry,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_everything,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_reader,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_keeps_acknowledged,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_spool,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_spool,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_spectrum_roundtrip,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_v1,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_journal_mode_wal,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_file_mode_and_directory,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_v2,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spool_id, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_spool_id, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_marks_what_waits,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_disjoint_and_abort,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_reset_after_crash,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_never_reused,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_each_records,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_purge_older,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_backlog_by_point,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_drops_oldest,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_options_max_bytes,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_options_sync,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit_bad_caller,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_full_with_threads,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_purge_while_putting,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,79 +30,15 @@
 
 #include "core/util.h"
 #include "store/spool.h"
+#include "tests/unit/spool_fixture.h"
 #include "tests/unit/tmpdir.h"
 
 #define TS0	INT64_C(1795784400000000)	/* 2026-11-21T13:00:00Z */
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/jope-spool-batch-XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof f->path, "%s/spool.db", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-static struct spool *
-open_ok(const char *path)
-{
-	struct spool *sp = NULL;
-	char err[512] = "";
-
-	if (spool_open(path, &sp, err, sizeof err) != 0)
-		fail_msg("spool_open(%s): %s", path, err);
-	assert_non_null(sp);
-	return sp;
-}
-
-/* One integer (or text into text) from a plain connection. */
-static int64_t
-raw_query(const char *path, const char *sql, char *text, size_t textlen)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
-	    NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-		if (text != NULL) {
-			const unsigned char *t = sqlite3_column_text(st, 0);
-
-			snprintf(text, textlen, "%s",
-			    t != NULL ? (const char *)t : "(null)");
-		}
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tmpdir_fixture_setup(state, "jope-spool-batch", "spool.db");
 }
 
 static void
@@ -196,7 +132,7 @@ put_batch(struct spool *sp, const char *id, const char *state,
 static void
 test_batch_put_get(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	char *json = (char *)1;
 
@@ -241,7 +177,7 @@ test_batch_put_get(void **state)
 static void
 test_batch_refusals(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	char *json = NULL;
 
@@ -277,7 +213,7 @@ test_batch_refusals(void **state)
 static void
 test_batch_each(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct texts x = { 0 };
 
@@ -337,7 +273,7 @@ reenter_cb(void *ctx, const char *text)
 static void
 test_callback_reentry(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 
 	put_batch(sp, "B-1", "running", TS0, 0);
@@ -351,7 +287,7 @@ test_callback_reentry(void **state)
 static void
 test_batch_samples(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
 		{ "P2", 2.5, QUALITY_GOOD, TS0 + 2, "B-1", NULL },
@@ -397,7 +333,7 @@ test_batch_samples(void **state)
 static void
 test_maint(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	struct texts x = { 0 };
 
@@ -444,7 +380,7 @@ test_maint(void **state)
 static void
 test_second_handle(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *console = open_ok(f->path);
 	struct spool *cli = open_ok(f->path);
 	struct texts x = { 0 };
@@ -470,7 +406,7 @@ test_second_handle(void **state)
 static void
 test_not_purged_nor_dropped(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s = { "P1", 1.0, QUALITY_GOOD, TS0, "B-1",
 	    NULL };
@@ -513,7 +449,7 @@ test_not_purged_nor_dropped(void **state)
 static void
 test_migrates_from_v5(void **state)
 {
-	struct fixture *f = *state;
+	struct tmpdir_fixture *f = *state;
 	struct spool *sp = open_ok(f->path);
 	const struct spool_sample s[] = {
 		{ "P1", 1.5, QUALITY_GOOD, TS0, "B-1", "pls@3" },
@@ -575,22 +511,22 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batch_put_get,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_refusals,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_each,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_callback_reentry,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_samples,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_maint, setup, teardown),
+		    setup, tmpdir_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_maint, setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_second_handle,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_not_purged_nor_dropped,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_from_v5,
-		    setup, teardown),
+		    setup, tmpdir_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
