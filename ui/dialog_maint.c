@@ -35,26 +35,6 @@
 
 #define FORM_TEXT_COLS 60       /* inner width when the screen allows */
 
-static bool
-utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/* Whole digits at s[0..n), as a number; -1 when one is not a digit. */
-static int
-digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 int
 maint_form_parse_start(const char *text, int64_t *us)
 {
@@ -70,11 +50,11 @@ maint_form_parse_start(const char *text, int64_t *us)
 	if (text[4] != '-' || text[7] != '-' || text[10] != ' ' ||
 	    text[13] != ':')
 		return -1;
-	y = digits(text, 4);
-	mo = digits(text + 5, 2);
-	d = digits(text + 8, 2);
-	h = digits(text + 11, 2);
-	mi = digits(text + 14, 2);
+	y = parse_digits(text, 4);
+	mo = parse_digits(text + 5, 2);
+	d = parse_digits(text + 8, 2);
+	h = parse_digits(text + 11, 2);
+	mi = parse_digits(text + 14, 2);
 	return maint_time_from_civil(y, mo, d, h, mi, 0, us);
 }
 

@@ -79,12 +79,6 @@
 #define SIGN_TEXT_COLS 60       /* inner width when the screen allows */
 #define SIGN_MAX_COLS 100       /* at most, for a long change */
 
-static bool
-utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
 
 
 static size_t

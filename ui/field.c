@@ -10,12 +10,6 @@
 #include "ui/field.h"
 #include "ui/text.h"
 
-static bool
-utf8_cont(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
 enum field_key
 field_key_of(int key)
 {

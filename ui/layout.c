@@ -233,3 +233,15 @@ layout_status(struct status_item *items, size_t n, int width, int sep_w)
 	}
 	return status_width(items, n, sep_w);
 }
+
+size_t
+selection_moved(size_t sel, long delta, size_t n)
+{
+	long to = (long)sel + delta;
+
+	if (to < 0)
+		to = 0;
+	if (to >= (long)n)
+		to = (long)n - 1;
+	return (size_t)to;
+}

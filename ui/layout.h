@@ -82,4 +82,10 @@ struct status_item {
  */
 int layout_status(struct status_item *items, size_t n, int width, int sep_w);
 
+/*
+ * The selection moved by delta rows in a list of n (n > 0), kept on it:
+ * Up on the first row and PgDn past the end stop at the ends.
+ */
+size_t selection_moved(size_t sel, long delta, size_t n);
+
 #endif

@@ -583,15 +583,9 @@ edit_key(struct alarms_screen *as, int key)
 static void
 move_by(struct alarms_screen *as, long delta, size_t n)
 {
-	long sel = (long)as->sel + delta;
-
 	if (n == 0)
 		return;
-	if (sel < 0)
-		sel = 0;
-	if (sel >= (long)n)
-		sel = (long)n - 1;
-	as->sel = (size_t)sel;
+	as->sel = selection_moved(as->sel, delta, n);
 	as->sel_key[0] = '\0';  /* follow the index; the draw takes its key */
 }
 

@@ -44,6 +44,7 @@
 #include "core/i18n.h"
 #include "core/util.h"
 #include "ui/draw.h"
+#include "ui/field.h"
 #include "ui/screen.h"
 #include "ui/text.h"
 #include "ui/theme.h"
@@ -61,6 +62,7 @@ struct audit_screen {
 	char filter[FILTER_MAX];
 	bool editing;
 	char edit[FILTER_MAX];
+	bool edit_skip;         /* a character that did not fit (field.h) */
 	/* The detail of one event, copied when opened. */
 	bool detail;
 	struct audit_row shown;
@@ -768,34 +770,18 @@ detail_key(struct audit_screen *as, int key)
 static bool
 edit_key(struct audit_screen *as, int key)
 {
-	size_t n = strlen(as->edit);
-
-	switch (key) {
-	case 27:
+	switch (field_key_of(key)) {
+	case FIELD_KEY_CANCEL:
 		as->editing = false;
 		return true;
-	case '\n':
-	case '\r':
-	case KEY_ENTER:
+	case FIELD_KEY_ENTER:
 		str_copy(as->filter, as->edit, sizeof as->filter);
 		as->editing = false;
 		as->sel = as->top = 0;
 		as->sel_seq = 0;
 		return true;
-	case KEY_BACKSPACE:
-	case 127:
-	case 8:
-		utf8_erase_last(as->edit);
-		return true;
-	case 21:                /* Ctrl-U */
-		as->edit[0] = '\0';
-		return true;
 	default:
-		if (key >= 0x20 && key <= 0xff && key != 127 &&
-		    n + 1 < sizeof as->edit) {
-			as->edit[n] = (char)key;
-			as->edit[n + 1] = '\0';
-		}
+		field_edit(as->edit, sizeof as->edit, &as->edit_skip, key);
 		return true;
 	}
 }
@@ -803,15 +789,9 @@ edit_key(struct audit_screen *as, int key)
 static void
 move_by(struct audit_screen *as, long delta, size_t n)
 {
-	long sel = (long)as->sel + delta;
-
 	if (n == 0)
 		return;
-	if (sel < 0)
-		sel = 0;
-	if (sel >= (long)n)
-		sel = (long)n - 1;
-	as->sel = (size_t)sel;
+	as->sel = selection_moved(as->sel, delta, n);
 	as->sel_seq = 0;        /* follow the index; the draw takes its seq */
 }
 

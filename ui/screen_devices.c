@@ -1055,15 +1055,9 @@ request_write(struct devices_screen *ds, const struct view *v,
 static void
 move_by(struct devices_screen *ds, long delta)
 {
-	long sel = (long)ds->sel + delta;
-
 	if (ds->nrows == 0)
 		return;
-	if (sel < 0)
-		sel = 0;
-	if (sel >= (long)ds->nrows)
-		sel = (long)ds->nrows - 1;
-	ds->sel = (size_t)sel;
+	ds->sel = selection_moved(ds->sel, delta, ds->nrows);
 	scroll_to_selection(ds);
 }
 

@@ -306,19 +306,6 @@ days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static int
-digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /*
  * Exactly the form format_rfc3339_us writes, and nothing else: the parsed
  * time is formatted again and must give the same text, which also refuses
@@ -335,13 +322,13 @@ parse_time(const char *str, int64_t *ts)
 	    str[10] != 'T' || str[13] != ':' || str[16] != ':' ||
 	    str[19] != '.' || str[26] != 'Z')
 		return -1;
-	y = digits(str, 4);
-	mo = digits(str + 5, 2);
-	d = digits(str + 8, 2);
-	h = digits(str + 11, 2);
-	mi = digits(str + 14, 2);
-	sec = digits(str + 17, 2);
-	us = digits(str + 20, 6);
+	y = parse_digits(str, 4);
+	mo = parse_digits(str + 5, 2);
+	d = parse_digits(str + 8, 2);
+	h = parse_digits(str + 11, 2);
+	mi = parse_digits(str + 14, 2);
+	sec = parse_digits(str + 17, 2);
+	us = parse_digits(str + 20, 6);
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
 	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || us < 0)
 		return -1;
@@ -527,26 +514,6 @@ esig_from_json(const json_t *j, struct esig *s, char *err, size_t errlen)
 
 /* --- for people ------------------------------------------------------------ */
 
-/* Cut a truncated string back to its last whole UTF-8 character. */
-static void
-trim_partial_utf8(char *buf)
-{
-	size_t n = strlen(buf), i = n, need;
-	unsigned char lead;
-
-	while (i > 0 && n - i < 3 &&
-	    ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	lead = (unsigned char)buf[i - 1];
-	if (lead < 0x80)
-		return;
-	need = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : 4;
-	if (i - 1 + need > n)
-		buf[i - 1] = '\0';
-}
-
 /* A field of s as a C string even if s was never validated. */
 static void
 field_copy(char *dst, const char *src, size_t cap)
@@ -586,7 +553,7 @@ esig_manifestation(const struct esig *s, char *buf, size_t len)
 		n = snprintf(buf, len, _("%s (%s) — %s — %s UTC — reason: %s"),
 		    full, user, esig_meaning_label(s->meaning), when, reason);
 	if (n >= 0 && (size_t)n >= len)
-		trim_partial_utf8(buf);
+		utf8_trim_partial(buf);
 }
 
 const char *

@@ -8,6 +8,7 @@
 #ifndef JOPE_UTIL_H
 #define JOPE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,15 @@ int64_t disk_free_bytes(const char *path);
 
 /* mkdir -p with mode; 0 on success or when it already exists. */
 int make_dirs(const char *path, unsigned mode);
+
+/* A UTF-8 continuation byte (10xxxxxx): not the start of a character. */
+static inline bool
+utf8_cont(unsigned char c)
+{
+	return (c & 0xc0) == 0x80;
+}
+/* The n characters at s as a decimal number; -1 when one is not a digit. */
+int parse_digits(const char *s, int n);
 
 /* Characters (code points) of a UTF-8 string: its bytes that start one. */
 size_t utf8_count(const char *s);

@@ -53,6 +53,7 @@
 #include <string.h>
 
 #include "core/i18n.h"
+#include "core/util.h"
 #include "plant/maintenance.h"
 
 static const char *const phase_names[] = {
@@ -191,19 +192,6 @@ format_time_human(int64_t t, char *buf, size_t len)
 }
 
 /* n decimal digits at s, or -1. */
-static int
-digits(const char *s, int n)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /*
  * YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z, nothing else; 0 or -1 with a message
  * naming the field.
@@ -216,12 +204,12 @@ parse_time(const char *field, const char *s, int64_t *out, char *err,
 	long us = 0;
 	const char *p;
 
-	y = digits(s, 4);
-	if (y < 0 || s[4] != '-' || (mo = digits(s + 5, 2)) < 0 ||
-	    s[7] != '-' || (d = digits(s + 8, 2)) < 0 || s[10] != 'T' ||
-	    (h = digits(s + 11, 2)) < 0 || s[13] != ':' ||
-	    (mi = digits(s + 14, 2)) < 0 || s[16] != ':' ||
-	    (sec = digits(s + 17, 2)) < 0) {
+	y = parse_digits(s, 4);
+	if (y < 0 || s[4] != '-' || (mo = parse_digits(s + 5, 2)) < 0 ||
+	    s[7] != '-' || (d = parse_digits(s + 8, 2)) < 0 || s[10] != 'T' ||
+	    (h = parse_digits(s + 11, 2)) < 0 || s[13] != ':' ||
+	    (mi = parse_digits(s + 14, 2)) < 0 || s[16] != ':' ||
+	    (sec = parse_digits(s + 17, 2)) < 0) {
 		snprintf(err, errlen, _("\"%s\": \"%.40s\" is not a time of "
 		    "the form YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC)"), field, s);
 		return -1;
@@ -647,25 +635,6 @@ maint_format_countdown(int64_t us, char *buf, size_t len)
 	    (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
-/* Cut a NUL-terminated UTF-8 string back to a whole character. */
-static void
-utf8_trim(char *buf)
-{
-	size_t n = strlen(buf), i = n, need;
-	unsigned char c;
-
-	while (i > 0 && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char)buf[i - 1];
-	if (c < 0x80)
-		return;
-	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-	if (n - (i - 1) < need)
-		buf[i - 1] = '\0';
-}
-
 void
 maint_refusal_text(const struct maint_banner *b, char *buf, size_t len)
 {
@@ -676,7 +645,7 @@ maint_refusal_text(const struct maint_banner *b, char *buf, size_t len)
 	format_time_human(b->until_us, until, sizeof until);
 	snprintf(buf, len, _("Batch start refused: maintenance until %s "
 	    "(%s)"), until, b->w.reason);
-	utf8_trim(buf);
+	utf8_trim_partial(buf);
 }
 
 /* ---- JSON ------------------------------------------------------------- */
